@@ -1,0 +1,300 @@
+"""Reverse-mode automatic differentiation: the Function base class and the graph walk.
+
+Every op is a subclass of :class:`Function` with two methods side by side:
+
+* ``forward(self, *arrays, **attrs)`` works on raw NumPy arrays and returns an array;
+* ``backward(self, grad_output)`` works on **Tensors** and returns one gradient Tensor
+  (or None) per input.
+
+Because ``backward`` is written with Tensor ops, the backward pass is itself an ordinary
+computation that the engine can record.  ``create_graph=False`` (the default) runs it under
+:func:`no_grad`, so nothing is recorded; ``create_graph=True`` records it, and the gradients
+can then be differentiated again (Hessian-vector products, WGAN-GP's gradient penalty).
+
+The graph: a Tensor made by an op keeps that op instance in ``tensor.grad_fn``; the op keeps
+its input Tensors in ``self.inputs``.  Leaves (tensors a user made) have ``grad_fn=None``.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless we are inside ``no_grad()``."""
+    return getattr(_state, "grad_enabled", True)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager *and* decorator that sets whether ops record the graph."""
+
+    enabled = True
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled = self._previous
+        return False
+
+
+class no_grad(_GradMode):
+    """Ops inside ``with no_grad():`` (or a function decorated ``@no_grad()``) record nothing.
+
+    Use it for evaluation and for optimizer updates: it saves memory and time.
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+# ---------------------------------------------------------------------------------------
+# Function: the base class of every op
+# ---------------------------------------------------------------------------------------
+
+class Function:
+    """Base class of all differentiable ops.
+
+    Subclasses define ``forward`` (NumPy in, NumPy out) and ``backward`` (Tensor in,
+    Tensors out), and a class attribute ``cases``: how to gradcheck the op (see
+    ``tinygrad_cs.registry``).  Every subclass is registered automatically, so the
+    registry test notices an op that has no gradcheck case.
+    """
+
+    cases: list = []  # gradcheck cases, see registry.Case
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from .registry import register_function
+        register_function(cls)
+
+    # -- to be written by each op ---------------------------------------------------
+    def forward(self, *arrays, **attrs):
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        raise NotImplementedError
+
+    # -- machinery ----------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run the op on Tensors and, if any input needs a gradient, record it in the graph."""
+        from .tensor import Tensor
+
+        tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+        node = cls()
+        out_data = node.forward(*[t.data for t in tensors], **attrs)
+        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if not record:
+            return Tensor._from_op(out_data, None)
+        node.inputs = tensors
+        node.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        node.out_data = out_data
+        node.freed = False
+        return Tensor._from_op(out_data, node)
+
+    def output(self):
+        """The op's output as a Tensor attached to this node.
+
+        Backward formulas such as ``d exp(x) = exp(x) dx`` reuse the output.  Storing the
+        output *array* and wrapping it here (instead of storing the output Tensor) avoids a
+        reference cycle tensor -> node -> tensor, so graphs are freed as soon as they are
+        unused.  The wrapper has this node as grad_fn, so under ``create_graph=True``
+        gradients flowing into it reach the right place.
+        """
+        from .tensor import Tensor
+
+        return Tensor._from_op(self.out_data, self if is_grad_enabled() else None)
+
+    def release(self):
+        """Drop what backward needed (called after backward unless retain_graph=True)."""
+        self.inputs = ()
+        self.out_data = None
+        self.__dict__.update({k: None for k in list(self.__dict__) if k.startswith("saved")})
+        self.freed = True
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+
+# ---------------------------------------------------------------------------------------
+# The graph walk
+# ---------------------------------------------------------------------------------------
+
+def _topological_order(root_nodes):
+    """Nodes reachable from ``root_nodes``, every node after all nodes that consume it.
+
+    Iterative depth-first search (a recursive one would hit Python's recursion limit on a
+    10,000-op chain).  Post-order puts producers before consumers; we return it reversed.
+    """
+    order, visited = [], set()
+    stack = [(n, False) for n in root_nodes]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        if node.freed:
+            raise RuntimeError(
+                f"backward: the graph through {node.name} was already freed by an earlier "
+                "backward. Pass retain_graph=True to the first backward() if you need to "
+                "backpropagate through the same graph twice.")
+        visited.add(id(node))
+        stack.append((node, True))
+        for t in node.inputs:
+            if t.grad_fn is not None and id(t.grad_fn) not in visited:
+                stack.append((t.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def _accumulate(store, key, value):
+    store[key] = value if key not in store else store[key] + value
+
+
+def _accumulate_leaf(store, leaf, value):
+    """Leaves are keyed by id(); the tensor is kept beside its gradient."""
+    if id(leaf) in store:
+        value = store[id(leaf)][1] + value
+    store[id(leaf)] = (leaf, value)
+
+
+def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_graph=None):
+    """Backpropagate ``grad_outputs`` from ``outputs``.
+
+    With ``inputs=None`` (what ``Tensor.backward`` does) gradients are accumulated into the
+    ``.grad`` of every leaf that requires grad.  With a list of ``inputs`` (what ``grad``
+    does) their gradients are returned instead and no ``.grad`` is touched; only the part of
+    the graph that leads to those inputs is visited.
+    """
+    from .tensor import Tensor
+
+    if retain_graph is None:
+        retain_graph = create_graph
+    node_grads = {}  # id(node) -> gradient of that node's output
+    leaf_grads = {}  # id(leaf tensor) -> (leaf, gradient)
+    roots = []
+    for out, g in zip(outputs, grad_outputs):
+        if out.grad_fn is None:
+            if out.requires_grad:  # a leaf differentiated w.r.t. itself
+                _accumulate_leaf(leaf_grads, out, g)
+            continue
+        _accumulate(node_grads, id(out.grad_fn), g)
+        roots.append(out.grad_fn)
+
+    order = _topological_order(roots)
+
+    wanted = None
+    if inputs is not None:
+        wanted = {id(t) for t in inputs if t.grad_fn is None}
+        wanted_nodes = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
+        leads_to_input = {}  # does a node lead to one of `inputs`?  (producers first)
+        for node in reversed(order):
+            leads_to_input[id(node)] = id(node) in wanted_nodes or any(
+                (t.grad_fn is None and id(t) in wanted)
+                or (t.grad_fn is not None and leads_to_input.get(id(t.grad_fn), False))
+                for t in node.inputs)
+        captured = {}  # gradients of non-leaf inputs, read when their node is reached
+
+    with (contextlib.nullcontext() if create_graph else no_grad()):
+        for node in order:
+            g = node_grads.pop(id(node), None)
+            if wanted is not None:
+                if id(node) in wanted_nodes and g is not None:
+                    captured[id(node)] = g
+                if not leads_to_input[id(node)]:
+                    continue
+            if g is None:
+                continue
+            mask = tuple(
+                t.requires_grad and (wanted is None or (id(t) in wanted if t.grad_fn is None
+                                                        else leads_to_input[id(t.grad_fn)]))
+                for t in node.inputs)
+            node.needs_input_grad = mask
+            input_grads = node.backward(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for t, need, gi in zip(node.inputs, mask, input_grads):
+                if not need or gi is None:
+                    continue
+                if gi.dtype != t.dtype:
+                    gi = gi.astype(t.dtype)
+                if t.grad_fn is None:
+                    _accumulate_leaf(leaf_grads, t, gi)
+                else:
+                    _accumulate(node_grads, id(t.grad_fn), gi)
+            node.needs_input_grad = tuple(t.requires_grad for t in node.inputs)
+            if not retain_graph:
+                node.release()
+
+    if inputs is not None:
+        return [leaf_grads.get(id(t), (None, None))[1] if t.grad_fn is None
+                else captured.get(id(t.grad_fn)) for t in inputs]
+
+    # Tensor.backward: accumulate into the leaves' .grad, as PyTorch does.
+    for leaf, g in leaf_grads.values():
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    return None
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
+
+    outputs: Tensor or list of Tensors; inputs: Tensor or list of Tensors (leaves or not);
+    grad_outputs: the upstream gradients (default: ones, only for scalar outputs).
+    Returns a tuple with one Tensor (or None with ``allow_unused=True``) per input.  No
+    ``.grad`` attribute is changed.  With ``create_graph=True`` the result can be
+    differentiated again.
+    """
+    from .tensor import Tensor
+
+    single = isinstance(outputs, Tensor)
+    outputs = [outputs] if single else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    gos = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad (no input of it "
+                               "requires grad, or it was computed under no_grad()).")
+        if g is None:
+            if out.size != 1:
+                raise RuntimeError(f"grad: output {i} has shape {out.shape}; pass "
+                                   "grad_outputs for non-scalar outputs.")
+            g = Tensor(np.ones_like(out.data))
+        g = g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=out.dtype))
+        if g.shape != out.shape:
+            raise ValueError(f"grad: grad_outputs[{i}] has shape {g.shape} but output {i} "
+                             f"has shape {out.shape}.")
+        gos.append(g)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad.")
+    result = run_backward(outputs, gos, inputs=inputs, create_graph=create_graph,
+                          retain_graph=retain_graph)
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {inputs[i].shape}) is not used to "
+                               "compute the outputs; pass allow_unused=True to get None.")
+    return tuple(result)

@@ -1,0 +1,258 @@
+"""The functional API (``import tinygrad_cs.functional as F``).
+
+Ops built from other ops live here: their gradients come for free from the primitives
+they use, and each is still registered with gradcheck cases (``@composite``).  Thin
+wrappers around primitive ops are here too, so that ``F.relu(x)`` works like in PyTorch.
+"""
+import numpy as np
+
+from .ops import elementwise as _ew
+from .ops import movement as _mov
+from .ops.matmul import matmul  # noqa: F401  (re-exported)
+from .ops.reduce import normalize_axis
+from .registry import Case, Input, composite
+
+
+def _tensor(x):
+    from .tensor import Tensor
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# -- activations ------------------------------------------------------------------------
+
+def relu(x):
+    return _tensor(x).relu()
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return _tensor(x).leaky_relu(negative_slope)
+
+
+def sigmoid(x):
+    return _tensor(x).sigmoid()
+
+
+def tanh(x):
+    return _tensor(x).tanh()
+
+
+def softplus(x):
+    return _tensor(x).softplus()
+
+
+@composite(cases=[Case(lambda x: logsigmoid(x), [Input((2, 3))])])
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -(-_tensor(x)).softplus()
+
+
+@composite(cases=[Case(lambda a, b: minimum(a, b), requires_grad=[True, True],
+                       make_inputs=lambda rng: _ew._separated_pair(rng, (2, 3), (3,)))])
+def minimum(a, b):
+    """min(a, b) elementwise = -max(-a, -b)."""
+    return -_ew.Maximum.apply(-_tensor(a), -_tensor(b))
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` is true, else ``b`` (broadcasting).  cond: bool array/Tensor."""
+    from .tensor import Tensor
+    cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    if isinstance(a, Tensor):
+        b = a._lift(b)      # a Python number takes the tensor's dtype
+    else:
+        a = _tensor(b)._lift(a)
+        b = _tensor(b)
+    return _ew.Where.apply(cond.astype(bool), a, b)
+
+
+# -- reductions built from sum and max -------------------------------------------------------
+
+def _count(x, axis) -> int:
+    return int(np.prod([x.shape[a] for a in normalize_axis("mean", axis, x.ndim)]))
+
+
+@composite(cases=[Case(lambda x: mean(x), [Input((2, 3))]),
+                  Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))])])
+def mean(x, axis=None, keepdims=False):
+    """sum(x) / n over ``axis``."""
+    return x.sum(axis, keepdims) / _count(x, axis)
+
+
+@composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")])])
+def amin(x, axis=None, keepdims=False):
+    """min over ``axis`` = -max(-x)."""
+    return -(-x).max(axis, keepdims)
+
+
+@composite(cases=[Case(lambda x: var(x), [Input((5,))]),
+                  Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))])])
+def var(x, axis=None, keepdims=False, correction=1):
+    """sum((x - mean)^2) / (n - correction).  correction=1 (PyTorch's default) is the
+    unbiased estimate; correction=0 is NumPy's default."""
+    n = _count(x, axis)
+    if n - correction <= 0:
+        raise ValueError(f"var: {n} element(s) along axis {axis} are too few for "
+                         f"correction={correction}.")
+    centred = x - mean(x, axis, keepdims=True)
+    return (centred * centred).sum(axis, keepdims) / (n - correction)
+
+
+@composite(cases=[Case(lambda x: norm(x), [Input((2, 3))]),
+                  Case(lambda x: norm(x, axis=1), [Input((2, 3))])])
+def norm(x, axis=None, keepdims=False):
+    """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
+    return (x * x).sum(axis, keepdims).sqrt()
+
+
+@composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))]),
+                  Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large")])
+def logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(exp(x))), shifted by the (constant) max so that exp never overflows."""
+    m = x.data.max(axis=axis, keepdims=True)
+    out = (x - m).exp().sum(axis, keepdims=True).log() + m
+    return out if keepdims else squeeze(out, axis)
+
+
+@composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))]),
+                  Case(lambda x: log_softmax(x, 0), [Input((3, 2))])])
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x): log-probabilities along ``axis``."""
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+@composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))])])
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``."""
+    return log_softmax(x, axis).exp()
+
+
+# -- shape helpers built from reshape, getitem and concatenate --------------------------------
+
+@composite(cases=[Case(lambda x: flatten(x, 1), [Input((2, 2, 3))])])
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) for start_dim=1."""
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+@composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))]),
+                  Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))])])
+def squeeze(x, axis=None):
+    """Remove size-1 axes (all of them, or those in ``axis``)."""
+    if axis is None:
+        axes = [i for i, n in enumerate(x.shape) if n == 1]
+    else:
+        axes = normalize_axis("squeeze", axis, x.ndim)
+        bad = [a for a in axes if x.shape[a] != 1]
+        if bad:
+            raise ValueError(f"squeeze: axis {bad[0]} of shape {x.shape} has size "
+                             f"{x.shape[bad[0]]}, not 1.")
+    return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+@composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))]),
+                  Case(lambda x: unsqueeze(x, -1), [Input((2, 3))])])
+def unsqueeze(x, axis):
+    """Insert a size-1 axis at ``axis`` (negative counts from the end of the result)."""
+    axis = axis % (x.ndim + 1)
+    return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis (``torch.cat``)."""
+    return _mov.Concatenate.apply(*[_tensor(t) for t in tensors], axis=axis)
+
+
+cat = concatenate
+
+
+@composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))])])
+def stack(tensors, axis=0):
+    """Join tensors of equal shape along a new axis."""
+    tensors = [_tensor(t) for t in tensors]
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}.")
+    return concatenate([unsqueeze(t, axis) for t in tensors], axis)
+
+
+@composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))]),
+                  Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))])])
+def split(x, split_size_or_sections, axis=0):
+    """Cut ``x`` along ``axis`` into pieces of the given size (int) or sizes (list)."""
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis {axis} "
+                             f"of shape {x.shape} has {n} elements.")
+    lead = (slice(None),) * (axis % x.ndim)
+    bounds = np.cumsum([0] + sizes)
+    return [x[lead + (slice(int(a), int(b)),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def pad(x, pad_width, value=0.0):
+    """Constant padding, ``pad_width`` as in ``np.pad``: ((before, after), ...) per axis."""
+    return _tensor(x).pad(pad_width, value)
+
+
+# -- losses --------------------------------------------------------------------------------
+
+@composite(cases=[Case(lambda x, t: binary_cross_entropy_with_logits(x, t),
+                       [Input((4, 1)), Input((4, 1), "unit", requires_grad=False)])])
+def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
+    """Mean of  -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]  =  softplus(x) - t x.
+
+    The right-hand form never takes log(0) or exp(large), so it is exact for |x| in the
+    hundreds where the textbook form gives inf or nan.
+    """
+    logits, targets = _tensor(logits), _tensor(targets)
+    if logits.shape != targets.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: logits shape {logits.shape} and "
+                         f"targets shape {targets.shape} must match.")
+    loss = logits.softplus() - targets * logits
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+@composite(cases=[Case(lambda a, b: mse_loss(a, b), [Input((3, 2)), Input((3, 2))])])
+def mse_loss(input, target, reduction="mean"):
+    """Mean of (input - target)^2."""
+    input, target = _tensor(input), _tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape "
+                         f"{target.shape} must match.")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+@composite(cases=[Case(lambda x: cross_entropy(x, np.array([2, 0, 2])), [Input((3, 4))])])
+def cross_entropy(logits, targets, reduction="mean"):
+    """-log softmax(logits)[target]:  logits (N, C) float, targets (N,) integer class ids."""
+    from .tensor import Tensor
+    logits = _tensor(logits)
+    t = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    if logits.ndim != 2 or t.shape != (logits.shape[0],) or t.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: expected logits (N, C) and integer targets (N,), "
+                         f"got logits {logits.shape} and targets {t.shape} of dtype {t.dtype}.")
+    if t.size and (t.min() < 0 or t.max() >= logits.shape[1]):
+        raise ValueError(f"cross_entropy: targets must lie in [0, {logits.shape[1] - 1}], "
+                         f"got values in [{t.min()}, {t.max()}].")
+    picked = log_softmax(logits, axis=1)[np.arange(len(t)), t]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")

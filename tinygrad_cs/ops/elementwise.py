@@ -1,0 +1,321 @@
+"""Elementwise ops.  Binary ops broadcast like NumPy; their backward sums the gradient back
+to each input's shape with ``unbroadcast``.
+
+Notation in the docstrings: ``g`` is the gradient flowing in from the output.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..registry import Case, Input
+from .reduce import unbroadcast
+
+
+def check_broadcast(op: str, *shapes) -> tuple:
+    """The broadcast shape of ``shapes``, or a ValueError naming the op and the shapes."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {' and '.join(map(str, shapes))} cannot be broadcast together. "
+            "Trailing dimensions must be equal or 1; reshape or unsqueeze one operand."
+        ) from None
+
+
+def _pair(shape_a, shape_b, domain_b="real"):
+    return [Input(shape_a), Input(shape_b, domain_b)]
+
+
+# -- binary arithmetic ----------------------------------------------------------------
+
+class Add(Function):
+    """out = a + b;  da = g,  db = g (each summed back to its shape)."""
+
+    def forward(self, a, b):
+        check_broadcast("add", a.shape, b.shape)
+        return a + b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+
+    cases = [Case(lambda a, b: a + b, _pair((2, 3), (3,))),
+             Case(lambda a, b: a + b, _pair((2, 1, 3), (4, 1)))]
+
+
+class Sub(Function):
+    """out = a - b;  da = g,  db = -g."""
+
+    def forward(self, a, b):
+        check_broadcast("sub", a.shape, b.shape)
+        return a - b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
+
+    cases = [Case(lambda a, b: a - b, _pair((2, 3), (2, 1))),
+             Case(lambda a, b: 1.5 - a - b, _pair((3,), (2, 3)))]
+
+
+class Mul(Function):
+    """out = a * b;  da = g * b,  db = g * a."""
+
+    def forward(self, a, b):
+        check_broadcast("mul", a.shape, b.shape)
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        da = unbroadcast(g * b, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(g * a, b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+    cases = [Case(lambda a, b: a * b, _pair((2, 3), (3,))),
+             Case(lambda a: a * a * 0.5, [Input((4,))]),
+             Case(lambda a, b: a * b, [Input((2, 2)), Input((2, 2), requires_grad=False)])]
+
+
+class Div(Function):
+    """out = a / b;  da = g / b,  db = -g * a / b^2."""
+
+    def forward(self, a, b):
+        check_broadcast("div", a.shape, b.shape)
+        return a / b
+
+    def backward(self, g):
+        a, b = self.inputs
+        da = unbroadcast(g / b, a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+    cases = [Case(lambda a, b: a / b, _pair((2, 3), (3,), "away_from_zero")),
+             Case(lambda b: 2.0 / b, [Input((3,), "positive")])]
+
+
+class Pow(Function):
+    """out = a ** b;  da = g * b * a^(b-1),  db = g * out * log(a)  (needs a > 0).
+
+    A Python-number exponent (``x ** 2``) becomes a constant tensor, so ``db`` is never
+    computed and negative bases are fine.
+    """
+
+    def forward(self, a, b):
+        check_broadcast("pow", a.shape, b.shape)
+        return np.power(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = unbroadcast(g * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            db = unbroadcast(g * self.output() * a.log(), b.shape)
+        return da, db
+
+    cases = [Case(lambda a: a ** 3, [Input((2, 3))]),
+             Case(lambda a: a ** -0.5, [Input((3,), "positive")]),
+             Case(lambda a, b: a ** b, [Input((2, 3), "positive"), Input((3,))]),
+             Case(lambda b: 2.0 ** b, [Input((3,))])]
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise; the gradient goes to the larger input (half each on ties)."""
+
+    def forward(self, a, b):
+        check_broadcast("maximum", a.shape, b.shape)
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
+        share_a = share_a.astype(g.dtype)
+        return unbroadcast(g * share_a, a.shape), unbroadcast(g * (1 - share_a), b.shape)
+
+    cases = [Case(lambda a, b: a.maximum(b), requires_grad=[True, True],
+                  make_inputs=lambda rng: _separated_pair(rng, (2, 3), (3,)))]
+
+
+def _separated_pair(rng, shape_a, shape_b):
+    """Two arrays that differ by at least 0.2 everywhere (no ties for max/min)."""
+    b = rng.uniform(-2, 2, shape_b)
+    gap = rng.uniform(0.2, 1.0, shape_a) * rng.choice([-1.0, 1.0], shape_a)
+    return [b + gap, b]
+
+
+class Where(Function):
+    """out = a where cond else b;  da = g where cond,  db = g where not cond."""
+
+    def forward(self, cond, a, b):
+        check_broadcast("where", cond.shape, a.shape, b.shape)
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        cond, a, b = self.inputs
+        zero = np.zeros((), g.dtype)
+        da = unbroadcast(Where.apply(cond, g, zero), a.shape) if self.needs_input_grad[1] else None
+        db = unbroadcast(Where.apply(cond, zero, g), b.shape) if self.needs_input_grad[2] else None
+        return None, da, db
+
+    cases = [Case(lambda a, b: Where.apply(np.array([True, False, True]), a, b),
+                  _pair((2, 3), (2, 1)))]
+
+
+# -- unary ------------------------------------------------------------------------------
+
+class Neg(Function):
+    """out = -x;  dx = -g."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+    cases = [Case(lambda x: -x, [Input((2, 3))])]
+
+
+class Exp(Function):
+    """out = e^x;  dx = g * out."""
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, g):
+        return g * self.output()
+
+    cases = [Case(lambda x: x.exp(), [Input((2, 3))])]
+
+
+class Log(Function):
+    """out = ln x  (x > 0);  dx = g / x."""
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, g):
+        return g / self.inputs[0]
+
+    cases = [Case(lambda x: x.log(), [Input((2, 3), "positive")])]
+
+
+class Sqrt(Function):
+    """out = sqrt(x);  dx = g / (2 out)."""
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, g):
+        return g / (2 * self.output())
+
+    cases = [Case(lambda x: x.sqrt(), [Input((2, 3), "positive")])]
+
+
+class Abs(Function):
+    """out = |x|;  dx = g * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, g):
+        return g * np.sign(self.inputs[0].data).astype(g.dtype)
+
+    cases = [Case(lambda x: x.abs(), [Input((2, 3), "away_from_zero")])]
+
+
+class Relu(Function):
+    """out = max(x, 0);  dx = g * [x > 0]."""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, g):
+        return g * (self.inputs[0].data > 0).astype(g.dtype)
+
+    cases = [Case(lambda x: x.relu(), [Input((2, 3), "away_from_zero")])]
+
+
+class LeakyRelu(Function):
+    """out = x if x > 0 else alpha * x;  dx = g * (1 or alpha)."""
+
+    def forward(self, x, alpha=0.01):
+        self.alpha = alpha
+        return np.where(x > 0, x, x * np.asarray(alpha, x.dtype))
+
+    def backward(self, g):
+        slope = np.where(self.inputs[0].data > 0, 1.0, self.alpha).astype(g.dtype)
+        return g * slope
+
+    cases = [Case(lambda x: x.leaky_relu(0.2), [Input((2, 3), "away_from_zero")])]
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-x);  dx = g * out * (1 - out)."""
+
+    def forward(self, x):
+        return 0.5 * (1 + np.tanh(0.5 * x))  # equal to 1/(1+e^-x), never overflows
+
+    def backward(self, g):
+        s = self.output()
+        return g * s * (1 - s)
+
+    cases = [Case(lambda x: x.sigmoid(), [Input((2, 3))])]
+
+
+class Tanh(Function):
+    """out = tanh x;  dx = g * (1 - out^2)."""
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, g):
+        t = self.output()
+        return g * (1 - t * t)
+
+    cases = [Case(lambda x: x.tanh(), [Input((2, 3))])]
+
+
+class Softplus(Function):
+    """out = log(1 + e^x), computed stably;  dx = g * sigmoid(x)."""
+
+    def forward(self, x):
+        return np.logaddexp(0, x)
+
+    def backward(self, g):
+        return g * self.inputs[0].sigmoid()
+
+    cases = [Case(lambda x: x.softplus(), [Input((2, 3))]),
+             Case(lambda x: (x * 30).softplus(), [Input((4,))], description="large |x|")]
+
+
+class Clip(Function):
+    """out = min(max(x, low), high);  dx = g where low <= x <= high, else 0."""
+
+    def forward(self, x, low=None, high=None):
+        self.low, self.high = low, high
+        return np.clip(x, low, high)
+
+    def backward(self, g):
+        x = self.inputs[0].data
+        inside = np.ones(x.shape, bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        return g * inside.astype(g.dtype)
+
+    cases = [Case(lambda x: x.clip(-0.5, 0.5),
+                  make_inputs=lambda rng: [np.array([-1.5, -0.3, 0.1, 0.4, 0.9, 1.7])]),
+             Case(lambda x: x.clamp(min=0.25), make_inputs=lambda rng: [np.array([-1.0, 1.0])])]
+
+
+class Cast(Function):
+    """out = x converted to ``dtype``;  dx = g converted back to x's dtype."""
+
+    def forward(self, x, dtype=np.float32):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.inputs[0].dtype)
+
+    # longdouble holds every float64 exactly, so the round trip loses nothing
+    cases = [Case(lambda x: x.astype(np.longdouble).astype(np.float64) * 2, [Input((3,))])]

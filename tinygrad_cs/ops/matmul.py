@@ -1,0 +1,60 @@
+"""Matrix multiplication, batched and broadcasting over leading axes like ``np.matmul``."""
+import numpy as np
+
+from ..autograd import Function
+from ..registry import Case, Input, composite
+from .reduce import unbroadcast
+
+
+class MatMul(Function):
+    """out = a @ b for a (..., n, k), b (..., k, m) -> (..., n, m).
+
+    da = g @ b^T and db = a^T @ g (transposing the last two axes), each summed over the
+    batch axes that were broadcast.
+    """
+
+    def forward(self, a, b):
+        if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the "
+                f"first ({a.shape[-1] if a.ndim else '-'}) must equal the second-to-last "
+                f"axis of the second ({b.shape[-2] if b.ndim >= 2 else '-'}).")
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: batch axes of {a.shape} and {b.shape} cannot be "
+                             "broadcast together.") from None
+        return np.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        da = unbroadcast(g @ b.transpose(-1, -2), a.shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(a.transpose(-1, -2) @ g, b.shape) if self.needs_input_grad[1] else None
+        return da, db
+
+    cases = [Case(lambda a, b: a @ b, [Input((2, 3)), Input((3, 4))]),
+             Case(lambda a, b: a @ b, [Input((2, 2, 3)), Input((3, 2))],
+                  description="batched, b broadcast over the batch")]
+
+
+@composite(cases=[Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3, 2))]),
+                  Case(lambda a, b: matmul(a, b), [Input((2, 3)), Input((3,))]),
+                  Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3,))])])
+def matmul(a, b):
+    """``a @ b`` with NumPy's rules for 1-D operands: a vector is treated as a row (first
+    operand) or column (second operand) and that axis is removed from the result."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}; use * for scalars.")
+    squeeze = []
+    if a.ndim == 1:
+        a = a.reshape(1, a.shape[0])
+        squeeze.append(-2)
+    if b.ndim == 1:
+        b = b.reshape(b.shape[0], 1)
+        squeeze.append(-1)
+    out = MatMul.apply(a, b)
+    if squeeze:
+        out = out.reshape(out.shape[:out.ndim - 2] + tuple(
+            n for ax, n in zip((-2, -1), out.shape[-2:]) if ax not in squeeze))
+    return out

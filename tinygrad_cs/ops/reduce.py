@@ -1,0 +1,93 @@
+"""Reductions: sum and max (mean, var, min and norm are built from them in functional.py),
+and ``unbroadcast``, the helper every broadcasting op uses in its backward.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..registry import Case, Input
+
+
+def normalize_axis(op: str, axis, ndim: int) -> tuple:
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.isscalar(axis) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} "
+                             f"dimension(s); use an axis in [{-ndim}, {ndim - 1}].")
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis} names the same dimension twice.")
+    return tuple(sorted(out))
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
+
+    If ``x`` of shape (3, 1) was broadcast to (2, 3, 4), every element of x was used 2*4
+    times, so its gradient is the sum over the broadcast axes: axis 0 (added in front) and
+    axis 2 (where x had size 1).  Built from Sum and Reshape, so it is differentiable.
+    """
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Sum(Function):
+    """out = sum of x over ``axis``;  dx = g broadcast back to x's shape."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axis("sum", axis, x.ndim)
+        self.keepdims = keepdims
+        return np.sum(x, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return _restore_reduced(g, self.axes, self.keepdims, x.shape).expand(x.shape)
+
+    cases = [Case(lambda x: x.sum(), [Input((2, 3))]),
+             Case(lambda x: x.sum(axis=1), [Input((2, 3, 2))]),
+             Case(lambda x: x.sum(axis=(0, 2), keepdims=True), [Input((2, 3, 2))]),
+             Case(lambda x: x.sum(axis=-1), [Input((3, 2))])]
+
+
+def _restore_reduced(g, axes, keepdims, shape):
+    """Reshape a reduced gradient to keepdims form, so that it broadcasts against x."""
+    if keepdims:
+        return g
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return g.reshape(kept)
+
+
+class Max(Function):
+    """out = max of x over ``axis``;  dx = g at the position(s) of the maximum.
+
+    Ties share the gradient equally, so the result is a valid subgradient.
+    """
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axis("max", axis, x.ndim)
+        self.keepdims = keepdims
+        if x.size == 0:
+            raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape}.")
+        return np.max(x, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        out = np.max(x.data, axis=self.axes, keepdims=True)
+        hit = (x.data == out).astype(g.dtype)
+        share = hit / hit.sum(axis=self.axes, keepdims=True)
+        return _restore_reduced(g, self.axes, self.keepdims, x.shape) * share
+
+    cases = [Case(lambda x: x.max(), [Input((2, 3), "distinct")]),
+             Case(lambda x: x.max(axis=0), [Input((3, 2), "distinct")]),
+             Case(lambda x: x.max(axis=(1, 2), keepdims=True), [Input((2, 2, 3), "distinct")])]

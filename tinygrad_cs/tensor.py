@@ -1,0 +1,382 @@
+"""The Tensor: a NumPy array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
+
+Most methods are one line that calls an op from ``tinygrad_cs.ops`` (primitive ops, each with
+forward and backward) or from ``tinygrad_cs.functional`` (ops built out of other ops).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+
+DEFAULT_DTYPE = np.float32
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Python data becomes float32 (ints stay int64, bools bool); NumPy arrays keep dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    arr = np.asarray(data, dtype=dtype)
+    if dtype is None and from_python and arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_DTYPE)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad          # d(sum x^2)/dx = 2x
+    Tensor([[2., 4.], [6., 8.]], dtype=float32)
+
+    Python floats and lists become float32; a NumPy array keeps its dtype (float64 stays
+    float64, which is what gradcheck wants).
+    """
+
+    __array_priority__ = 1000  # so that ndarray * Tensor calls Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_op(cls, data, grad_fn):
+        t = cls.__new__(cls)
+        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._requires_grad = grad_fn is not None
+        return t
+
+    # -- autograd state ---------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool):
+        value = bool(value)
+        if value and not np.issubdtype(self.data.dtype, np.floating):
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, got "
+                f"dtype {self.data.dtype}. Convert first, e.g. "
+                "Tensor(x, dtype=np.float32) or t.astype(np.float32).")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("requires_grad: cannot turn gradients off for a non-leaf "
+                               "tensor; use .detach() instead.")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def detach(self) -> "Tensor":
+        """The same data as a new leaf that records nothing (shares memory, like PyTorch)."""
+        return Tensor._from_op(self.data, None)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def backward(self, grad=None, create_graph: bool = False, retain_graph: bool | None = None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is the upstream gradient (same shape as self); it may be omitted only for a
+        scalar.  ``create_graph=True`` records the backward pass so that the gradients can be
+        differentiated again.  The graph is freed afterwards unless ``retain_graph=True``
+        (default: ``create_graph``).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn. Did you "
+                "forget requires_grad=True on an input, or compute it under no_grad()?")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for scalar outputs, but "
+                    f"this tensor has shape {self.shape}. Reduce it first (e.g. .sum()) or "
+                    "pass grad=<tensor of the same shape>.")
+            grad = Tensor(np.ones_like(self.data))
+        grad = grad if isinstance(grad, Tensor) else Tensor(_to_array(grad, self.dtype))
+        if grad.shape != self.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has "
+                             f"shape {self.shape}; they must match.")
+        autograd.run_backward([self], [grad], create_graph=create_graph,
+                              retain_graph=retain_graph)
+
+    # -- array-like properties --------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self):
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="Tensor(")
+        extra = f", dtype={self.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # -- constructors -----------------------------------------------------------------
+    @staticmethod
+    def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False):
+        return Tensor(np.zeros(_shape_args(shape), dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False):
+        return Tensor(np.ones(_shape_args(shape), dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
+        rng = rng if rng is not None else np.random.default_rng()
+        return Tensor(rng.standard_normal(_shape_args(shape)).astype(dtype),
+                      requires_grad=requires_grad)
+
+    @staticmethod
+    def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
+        rng = rng if rng is not None else np.random.default_rng()
+        return Tensor(rng.uniform(low, high, _shape_args(shape)).astype(dtype),
+                      requires_grad=requires_grad)
+
+    def _lift(self, other) -> "Tensor":
+        """Turn a Python/NumPy scalar or array into a Tensor of self's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if np.issubdtype(self.dtype, np.floating) and np.isscalar(other):
+            return Tensor(np.asarray(other, dtype=self.dtype))
+        return Tensor(other)
+
+    # -- elementwise arithmetic (ops/elementwise.py) ----------------------------------
+    def __add__(self, other):
+        return _ew.Add.apply(self, self._lift(other))
+
+    def __radd__(self, other):
+        return _ew.Add.apply(self._lift(other), self)
+
+    def __sub__(self, other):
+        return _ew.Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other):
+        return _ew.Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other):
+        return _ew.Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other):
+        return _ew.Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other):
+        return _ew.Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other):
+        return _ew.Div.apply(self._lift(other), self)
+
+    def __pow__(self, exponent):
+        return _ew.Pow.apply(self, self._lift(exponent))
+
+    def __rpow__(self, base):
+        return _ew.Pow.apply(self._lift(base), self)
+
+    def __neg__(self):
+        return _ew.Neg.apply(self)
+
+    def __matmul__(self, other):
+        return _mm.matmul(self, self._lift(other))
+
+    def __rmatmul__(self, other):
+        return _mm.matmul(self._lift(other), self)
+
+    # comparisons give boolean tensors that record nothing (they have no useful gradient)
+    def _compare(self, other, np_op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(np_op(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    __hash__ = object.__hash__  # tensors are used as dict keys by identity
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"bool(Tensor): ambiguous for a tensor of shape {self.shape}; "
+                             "use .any() / .all() on .data, or .item() on a scalar.")
+        return bool(self.data)
+
+    def exp(self):
+        return _ew.Exp.apply(self)
+
+    def log(self):
+        return _ew.Log.apply(self)
+
+    def sqrt(self):
+        return _ew.Sqrt.apply(self)
+
+    def abs(self):
+        return _ew.Abs.apply(self)
+
+    def relu(self):
+        return _ew.Relu.apply(self)
+
+    def leaky_relu(self, alpha: float = 0.01):
+        return _ew.LeakyRelu.apply(self, alpha=alpha)
+
+    def sigmoid(self):
+        return _ew.Sigmoid.apply(self)
+
+    def tanh(self):
+        return _ew.Tanh.apply(self)
+
+    def softplus(self):
+        return _ew.Softplus.apply(self)
+
+    def clip(self, min=None, max=None):
+        return _ew.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return _ew.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other):
+        return F.minimum(self, self._lift(other))
+
+    def astype(self, dtype):
+        """A copy in another dtype; differentiable (the gradient is cast back)."""
+        if np.dtype(dtype) == self.dtype:
+            return self
+        return _ew.Cast.apply(self, dtype=np.dtype(dtype))
+
+    float = lambda self: self.astype(np.float32)  # noqa: E731
+    double = lambda self: self.astype(np.float64)  # noqa: E731
+
+    # -- reductions (ops/reduce.py, functional.py) -------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _red.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _red.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return F.amin(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return F.mean(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        return F.var(self, axis, keepdims, correction)
+
+    def norm(self, axis=None, keepdims=False):
+        return F.norm(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return F.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return F.log_softmax(self, axis)
+
+    # -- movement (ops/movement.py) ---------------------------------------------------
+    def reshape(self, *shape):
+        return _mov.Reshape.apply(self, shape=_shape_args(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return F.flatten(self, start_dim, end_dim)
+
+    def permute(self, *axes):
+        return _mov.Permute.apply(self, axes=_shape_args(axes))
+
+    def transpose(self, dim0=-2, dim1=-1):
+        """Swap two axes (PyTorch's meaning; NumPy's full permutation is ``permute``)."""
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return self.permute(*axes)
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def expand(self, *shape):
+        return _mov.Expand.apply(self, shape=_shape_args(shape))
+
+    broadcast_to = expand
+
+    def squeeze(self, axis=None):
+        return F.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return F.unsqueeze(self, axis)
+
+    def __getitem__(self, index):
+        return _mov.GetItem.apply(self, index=_mov.normalize_index(index))
+
+    def pad(self, pad_width, value=0.0):
+        return _mov.Pad.apply(self, pad_width=_mov.normalize_pad(pad_width, self.ndim),
+                              value=value)
+
+    def split(self, split_size_or_sections, axis=0):
+        return F.split(self, split_size_or_sections, axis)
+
+
+def _shape_args(shape):
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+# The op modules import Tensor, so they are imported after the class is defined.
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import matmul as _mm  # noqa: E402
+from .ops import movement as _mov  # noqa: E402
+from .ops import reduce as _red  # noqa: E402
+from . import functional as F  # noqa: E402
