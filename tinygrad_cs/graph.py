@@ -9,10 +9,11 @@ import os
 import tempfile
 
 
-def draw_graph(tensor, path=None, name="graph") -> str:
+def draw_graph(tensor, path=None, name="tinygrad") -> str:
     """DOT text of the graph that produced ``tensor``; also written to ``path`` if given.
 
-    Boxes are tensors (shape, dtype; leaves that require grad are filled), ellipses are the
+    Call it before ``backward()`` (which frees the graph) or backward with
+    ``retain_graph=True``.  Boxes are tensors (shape, dtype; leaves that require grad are filled), ellipses are the
     ops that will run backward.  Edges point from inputs to outputs, as data flows forward.
     """
     lines = [f"digraph {name} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
