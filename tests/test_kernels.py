@@ -1,0 +1,213 @@
+"""Numba kernels == their NumPy references == independent oracles."""
+import itertools
+
+import numpy as np
+import pytest
+from scipy import signal
+
+import tinygrad_cs.functional as F
+from tinygrad_cs import Tensor, grad
+from tinygrad_cs.kernels import batchnorm as BN
+from tinygrad_cs.kernels import im2col as IM
+from tinygrad_cs.kernels import pool as P
+
+rng = np.random.default_rng(0)
+
+# (N, C, H, W, k, stride, padding): odd sizes, stride 2, padding, kernel sizes 1, 3, 4, 5
+CONV_SHAPES = [(1, 1, 5, 5, 1, 1, 0), (2, 3, 7, 6, 3, 1, 1), (2, 2, 9, 8, 3, 2, 1),
+               (1, 3, 8, 8, 4, 2, 1), (3, 2, 11, 9, 5, 1, 2), (2, 1, 10, 7, 5, 2, 0),
+               (1, 2, 6, 7, (3, 2), (2, 1), (1, 0))]
+
+
+def _pairs(k, s, p):
+    as2 = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    return as2(k), as2(s), as2(p)
+
+
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_and_col2im_numba_equal_reference(shape, dtype):
+    N, C, H, W, k, s, p = shape
+    (kh, kw), (sh, sw), (ph, pw) = _pairs(k, s, p)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    cols = IM.im2col_reference(x, kh, kw, sh, sw, ph, pw)
+    np.testing.assert_array_equal(IM._im2col_numba(x, kh, kw, sh, sw, ph, pw,
+                                                   *_out_hw(H, W, kh, kw, sh, sw, ph, pw)), cols)
+    back_ref = IM.col2im_reference(cols, x.shape, kh, kw, sh, sw, ph, pw)
+    back = IM._col2im_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw,
+                            *_out_hw(H, W, kh, kw, sh, sw, ph, pw))
+    np.testing.assert_allclose(back, back_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)>
+    c = rng.standard_normal(cols.shape)
+    np.testing.assert_allclose(np.sum(cols * c), np.sum(x * IM.col2im_reference(
+        c, x.shape, kh, kw, sh, sw, ph, pw)), rtol=1e-4)
+
+
+def _out_hw(H, W, kh, kw, sh, sw, ph, pw):
+    return IM.conv_out_size(H, kh, sh, ph), IM.conv_out_size(W, kw, sw, pw)
+
+
+def conv2d_oracle(x, w, b, stride, padding):
+    """Direct definition with scipy.signal.correlate, then subsampling for the stride."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    N, O = x.shape[0], w.shape[0]
+    full = np.stack([np.stack([sum(signal.correlate(xp[n, c], w[o, c], mode="valid")
+                                   for c in range(x.shape[1])) for o in range(O)])
+                     for n in range(N)])
+    return full[:, :, ::sh, ::sw] + b[None, :, None, None]
+
+
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+def test_conv2d_equals_scipy_oracle(shape):
+    N, C, H, W, k, s, p = shape
+    (kh, kw), stride, padding = _pairs(k, s, p)
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((4, C, kh, kw))
+    b = rng.standard_normal(4)
+    ours = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding).data
+    np.testing.assert_allclose(ours, conv2d_oracle(x, w, b, stride, padding), atol=1e-10)
+
+
+def conv_transpose2d_oracle(x, w, stride, padding, output_padding):
+    """Direct definition: every input pixel adds w * x into a window of the output."""
+    (sh, sw), (ph, pw), (oh, ow) = stride, padding, output_padding
+    N, Cin, H, W = x.shape
+    _, Cout, kh, kw = w.shape
+    Ho, Wo = (H - 1) * sh + kh + oh, (W - 1) * sw + kw + ow
+    out = np.zeros((N, Cout, Ho, Wo))
+    for n, ci, i, j in itertools.product(range(N), range(Cin), range(H), range(W)):
+        out[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += x[n, ci, i, j] * w[ci]
+    return out[:, :, ph:Ho - ph, pw:Wo - pw]
+
+
+@pytest.mark.parametrize("case", [((2, 3, 3, 3), (3, 2, 4, 4), 2, 1, 0),
+                                  ((1, 2, 4, 3), (2, 3, 3, 3), 2, 1, 1),
+                                  ((2, 1, 5, 5), (1, 1, 5, 5), 1, 2, 0),
+                                  ((1, 4, 7, 7), (4, 2, 4, 4), 2, 1, 0)])
+def test_conv_transpose2d_equals_direct_oracle(case):
+    xs, ws, s, p, op = case
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    ours = F.conv_transpose2d(Tensor(x), Tensor(w), stride=s, padding=p, output_padding=op).data
+    expected = conv_transpose2d_oracle(x, w, (s, s), (p, p), (op, op))
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-10)
+
+
+def test_conv_gradients_are_the_transpose_and_weight_grad():
+    x = Tensor(rng.standard_normal((2, 3, 7, 7)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    g = rng.standard_normal((2, 4, 4, 4))
+    y = F.conv2d(x, w, stride=2, padding=1)
+    dx, dw = grad(y, [x, w], [Tensor(g)])
+    # <conv2d(x, w), g> is linear in x and in w: check against finite differences
+    # of the whole inner product along random directions
+    u, v = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    f = lambda a, b: np.sum(F.conv2d(Tensor(a), Tensor(b), stride=2, padding=1).data * g)  # noqa
+    np.testing.assert_allclose(np.sum(dx.data * u), f(x.data + u, w.data) - f(x.data, w.data),
+                               rtol=1e-9)
+    np.testing.assert_allclose(np.sum(dw.data * v), f(x.data, w.data + v) - f(x.data, w.data),
+                               rtol=1e-9)
+
+
+def maxpool_oracle(x, k, s, p, ceil_mode):
+    N, C, H, W = x.shape
+    Ho, Wo = P.pool_out_size(H, k, s, p, ceil_mode), P.pool_out_size(W, k, s, p, ceil_mode)
+    out = np.empty((N, C, Ho, Wo))
+    for i, j in itertools.product(range(Ho), range(Wo)):
+        r0, c0 = i * s - p, j * s - p
+        win = x[:, :, max(r0, 0):min(r0 + k, H), max(c0, 0):min(c0 + k, W)]
+        out[:, :, i, j] = win.max(axis=(2, 3))
+    return out
+
+
+POOL_CASES = [(1, 1, 4, 4, 2, 2, 0, False), (2, 3, 7, 7, 3, 2, 0, True),
+              (2, 2, 13, 13, 3, 2, 0, True), (1, 2, 6, 5, 3, 1, 1, False),
+              (3, 1, 9, 8, 2, 2, 1, True), (1, 1, 5, 5, 5, 1, 2, False)]
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_numba_reference_oracle(case):
+    N, C, H, W, k, s, p, ceil = case
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    Ho, Wo = P.pool_out_size(H, k, s, p, ceil), P.pool_out_size(W, k, s, p, ceil)
+    out_ref, arg_ref = P.maxpool_reference(x, k, k, s, s, p, p, Ho, Wo)
+    out_nb, arg_nb = P._maxpool_numba(x, k, k, s, s, p, p, Ho, Wo)
+    np.testing.assert_array_equal(out_nb, out_ref)
+    np.testing.assert_array_equal(arg_nb, arg_ref)
+    np.testing.assert_array_equal(out_ref, maxpool_oracle(x, k, s, p, ceil))
+    np.testing.assert_array_equal(P.gather(x, arg_ref), out_ref)
+    g = rng.standard_normal(out_ref.shape).astype(np.float32)
+    np.testing.assert_allclose(P._scatter_numba(g, arg_ref, H, W),
+                               P.scatter_reference(g, arg_ref, H, W), rtol=1e-6)
+
+
+def test_ceil_mode_sizes_match_pytorch_rule():
+    # SqueezeNet: 111 -> 55 -> 27 -> 13 with kernel 3 stride 2 ceil mode; 8 -> 4 (not 5)
+    assert [P.pool_out_size(n, 3, 2, 0, True) for n in (111, 55, 27)] == [55, 27, 13]
+    assert P.pool_out_size(8, 2, 2, 0, True) == 4
+    assert P.pool_out_size(6, 3, 2, 0, True) == 3 and P.pool_out_size(6, 3, 2, 0, False) == 2
+    assert P.pool_out_size(5, 2, 2, 1, True) == 3  # last window starts at 3 < 5 + 1
+
+
+@pytest.mark.parametrize("case", [(2, 3, 6, 6, 2, 2, 0), (1, 2, 7, 5, 3, 2, 1),
+                                  (2, 1, 5, 5, 3, 1, 1)])
+def test_avgpool_numba_reference_oracle(case):
+    N, C, H, W, k, s, p = case
+    x = rng.standard_normal((N, C, H, W))
+    Ho, Wo = P.pool_out_size(H, k, s, p), P.pool_out_size(W, k, s, p)
+    ref = P.avgpool_reference(x, k, k, s, s, p, p, Ho, Wo)
+    np.testing.assert_allclose(P._avgpool_numba(x, k, k, s, s, p, p, Ho, Wo), ref)
+    ones = np.ones((1, 1, k, k)) / (k * k)
+    oracle = np.stack([np.stack([conv2d_oracle(x[n:n + 1, c:c + 1], ones, np.zeros(1), (s, s),
+                                               (p, p))[0, 0] for c in range(C)])
+                       for n in range(N)])
+    np.testing.assert_allclose(ref, oracle, atol=1e-12)
+    g = rng.standard_normal(ref.shape)
+    np.testing.assert_allclose(P._avgpool_backward_numba(g, H, W, k, k, s, s, p, p),
+                               P.avgpool_backward_reference(g, H, W, k, k, s, s, p, p))
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 1), (2, 5, 12), (1, 2, 9)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm_numba_equals_reference(shape, dtype):
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    ref = BN.batchnorm_forward_reference(x, w, b, 1e-5)
+    nb = BN._forward_numba(x, w, b, 1e-5)
+    for a, r in zip(nb, ref):
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol)
+    g = rng.standard_normal(shape).astype(dtype)
+    for a, r in zip(BN._backward_numba(g, x, w, ref[1], ref[3]),
+                    BN.batchnorm_backward_reference(g, x, w, ref[1], ref[3])):
+        np.testing.assert_allclose(a, r, rtol=tol * 10, atol=tol * 10)
+
+
+def test_batch_norm_running_stats_and_eval_mode():
+    x = rng.standard_normal((8, 3, 2, 2)) * 2 + 5
+    rm, rv = np.zeros(3), np.ones(3)
+    y = F.batch_norm(Tensor(x), rm, rv, training=True, momentum=0.1)
+    mean, var_unbiased = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(rm, 0.1 * mean)
+    np.testing.assert_allclose(rv, 0.9 + 0.1 * var_unbiased)
+    expected = (x - mean[None, :, None, None]) / np.sqrt(x.var(axis=(0, 2, 3)) + 1e-5)[
+        None, :, None, None]
+    np.testing.assert_allclose(y.data, expected, atol=1e-10)
+    y_eval = F.batch_norm(Tensor(x), rm, rv, training=False)
+    np.testing.assert_allclose(y_eval.data, (x - rm[None, :, None, None]) /
+                               np.sqrt(rv + 1e-5)[None, :, None, None], atol=1e-10)
+
+
+def test_batchnorm_backward_paths_agree():
+    """The fused kernel (default backward) and the Tensor-op formula (create_graph)."""
+    x = Tensor(rng.standard_normal((5, 3, 2, 2)), requires_grad=True)
+    w = Tensor(rng.standard_normal(3), requires_grad=True)
+    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    g = Tensor(rng.standard_normal((5, 3, 2, 2)))
+    fast = grad(F.batch_norm(x, None, None, w, b, training=True), [x, w, b], [g])
+    graph = grad(F.batch_norm(x, None, None, w, b, training=True), [x, w, b], [g],
+                 create_graph=True)
+    for a, c in zip(fast, graph):
+        np.testing.assert_allclose(a.data, c.data, atol=1e-12)
+    assert graph[0].grad_fn is not None and fast[0].grad_fn is None

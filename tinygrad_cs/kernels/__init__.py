@@ -1,0 +1,40 @@
+"""Fast kernels on raw NumPy arrays, each paired with a plain NumPy reference.
+
+Read the ``*_reference`` function first: it says *what* is computed, vectorised with NumPy.
+The numba version beside it computes the same thing with explicit loops, compiled to
+machine code (``@njit``), parallel over the outer loop (``prange``) where that pays.
+
+Set the environment variable ``TINYGRAD_CS_NUMBA=0`` to run the references only (for
+debugging, for reading along in a debugger, or where numba is not available).
+"""
+import os
+
+USE_NUMBA = os.environ.get("TINYGRAD_CS_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+
+if USE_NUMBA:
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency, but be forgiving
+        USE_NUMBA = False
+
+
+def njit(parallel=False):
+    """``numba.njit(cache=True, ...)``: compiled once per machine, then loaded from cache.
+
+    With numba off the undecorated Python function is returned (it is never called: the
+    dispatchers below pick the reference instead).
+    """
+    def wrap(fn):
+        if not USE_NUMBA:
+            return fn
+        return numba.njit(cache=True, parallel=parallel, fastmath=False, nogil=True)(fn)
+    return wrap
+
+
+def prange(*args):
+    """numba.prange inside compiled code; plain range otherwise."""
+    return range(*args)
+
+
+if USE_NUMBA:
+    prange = numba.prange  # noqa: F811

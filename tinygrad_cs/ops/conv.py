@@ -1,0 +1,197 @@
+"""Convolution ops: conv2d, conv_transpose2d and conv2d_weight_grad.
+
+The three are each other's gradients, so every derivative of any order is again one of
+them (bias gradients are sums):
+
+    y = conv2d(x, w)                 dx = conv_transpose2d(g, w)     dw = conv2d_weight_grad(x, g)
+    y = conv_transpose2d(x, w)       dx = conv2d(g, w)               dw = conv2d_weight_grad(g, x)
+    y = conv2d_weight_grad(x, g)     dx = conv_transpose2d(g, G)     dg = conv2d(x, G)
+
+Layout: x (N, C, H, W); conv2d weights (O, C, kh, kw); conv_transpose2d weights
+(C_in, C_out, kh, kw) as in PyTorch.  Like PyTorch, "conv" means cross-correlation (the
+kernel is not flipped).
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..kernels.im2col import col2im, conv_out_size, im2col
+from ..registry import Case, Input
+
+
+def pair(v, name="value"):
+    """2 -> (2, 2); (1, 2) -> (1, 2)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair, got {v}.")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _check_conv(op, x, w, channels_axis_of_w):
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"{op}: expected x (N, C, H, W) and a 4-D weight, got shapes "
+                         f"{x.shape} and {w.shape}. Reshape a single image with x[None].")
+    if x.shape[1] != w.shape[channels_axis_of_w]:
+        raise ValueError(f"{op}: x has {x.shape[1]} channels (shape {x.shape}) but the weight "
+                         f"(shape {w.shape}) expects {w.shape[channels_axis_of_w]} on axis "
+                         f"{channels_axis_of_w}.")
+    if x.dtype != w.dtype:
+        raise TypeError(f"{op}: x is {x.dtype} but the weight is {w.dtype}; convert one "
+                        "(e.g. .astype(np.float32)).")
+
+
+def conv2d_array(x, w, stride, padding):
+    """conv2d on arrays: im2col + one GEMM.  Returns (y, cols)."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
+    if Ho <= 0 or Wo <= 0:
+        raise ValueError(f"conv2d: a {kh}x{kw} kernel with padding {padding} does not fit "
+                         f"an input of spatial size {H}x{W}.")
+    cols = im2col(x, kh, kw, sh, sw, ph, pw)                       # (C*kh*kw, N*Ho*Wo)
+    y = w.reshape(O, -1) @ cols                                    # (O, N*Ho*Wo)
+    return np.ascontiguousarray(y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
+
+
+def conv_transpose2d_array(x, w, stride, padding, out_hw):
+    """The adjoint of conv2d_array: one GEMM, then col2im adds patches into the output."""
+    N, Cin, H, W = x.shape
+    _, Cout, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    x_mat = x.transpose(1, 0, 2, 3).reshape(Cin, N * H * W)
+    cols = w.reshape(Cin, Cout * kh * kw).T @ x_mat                # (Cout*kh*kw, N*H*W)
+    return col2im(cols, (N, Cout) + tuple(out_hw), kh, kw, sh, sw, ph, pw)
+
+
+def weight_grad_array(x, g, kernel_hw, stride, padding):
+    """dL/dw of conv2d: g (N, O, Ho, Wo) against the im2col of x -> (O, C, kh, kw)."""
+    N, C = x.shape[:2]
+    O = g.shape[1]
+    kh, kw = kernel_hw
+    (sh, sw), (ph, pw) = stride, padding
+    cols = im2col(x, kh, kw, sh, sw, ph, pw)                       # (C*kh*kw, N*Ho*Wo)
+    g_mat = g.transpose(1, 0, 2, 3).reshape(O, -1)                 # (O, N*Ho*Wo)
+    return (g_mat @ cols.T).reshape(O, C, kh, kw)
+
+
+def output_padding_for(in_size, out_size, k, stride, padding):
+    """The output_padding that makes conv_transpose2d map ``out_size`` back to ``in_size``."""
+    return in_size - ((out_size - 1) * stride - 2 * padding + k)
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w): x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo),
+    Ho = (H + 2p - kh) // s + 1.   dx = conv_transpose2d(g, w),  dw = conv2d_weight_grad(x, g).
+    """
+
+    def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
+        _check_conv("conv2d", x, w, 1)
+        self.stride, self.padding = stride, padding
+        return conv2d_array(x, w, stride, padding)
+
+    def backward(self, g):
+        x, w = self.inputs
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            dx = ConvTranspose2d.apply(g, w, stride=self.stride, padding=self.padding,
+                                       out_hw=x.shape[2:])
+        if self.needs_input_grad[1]:
+            dw = Conv2dWeightGrad.apply(x, g, kernel_hw=w.shape[2:], stride=self.stride,
+                                        padding=self.padding)
+        return dx, dw
+
+    cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))]),
+             Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 1), padding=(1, 2)),
+                  [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))])]
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, w): x (N, C_in, H, W), w (C_in, C_out, kh, kw) ->
+    (N, C_out, Ho, Wo) with Ho = (H - 1) s - 2p + kh + output_padding.
+    dx = conv2d(g, w),  dw = conv2d_weight_grad(g, x).
+    """
+
+    def forward(self, x, w, stride=(1, 1), padding=(0, 0), out_hw=None):
+        _check_conv("conv_transpose2d", x, w, 0)
+        self.stride, self.padding = stride, padding
+        return conv_transpose2d_array(x, w, stride, padding, out_hw)
+
+    def backward(self, g):
+        x, w = self.inputs
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
+        if self.needs_input_grad[1]:
+            dw = Conv2dWeightGrad.apply(g, x, kernel_hw=w.shape[2:], stride=self.stride,
+                                        padding=self.padding)
+        return dx, dw
+
+    cases = [Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
+                                                     out_hw=(6, 6)),
+                  [Input((2, 3, 3, 3)), Input((3, 2, 4, 4))]),
+             Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 1), padding=(0, 1),
+                                                     out_hw=(6, 3)),
+                  [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1")]
+
+
+class Conv2dWeightGrad(Function):
+    """dw = conv2d_weight_grad(x, g): the weight gradient of y = conv2d(x, w) for upstream g.
+    x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C, kh, kw).  Bilinear in (x, g):
+    with upstream G:  dx = conv_transpose2d(g, G),  dg = conv2d(x, G).
+    """
+
+    def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0)):
+        self.stride, self.padding = stride, padding
+        return weight_grad_array(x, g, kernel_hw, stride, padding)
+
+    def backward(self, G):
+        x, g = self.inputs
+        dx = dg = None
+        if self.needs_input_grad[0]:
+            dx = ConvTranspose2d.apply(g, G, stride=self.stride, padding=self.padding,
+                                       out_hw=x.shape[2:])
+        if self.needs_input_grad[1]:
+            dg = Conv2d.apply(x, G, stride=self.stride, padding=self.padding)
+        return dx, dg
+
+    cases = [Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(3, 3), stride=(2, 2),
+                                                      padding=(1, 1)),
+                  [Input((2, 2, 5, 5)), Input((2, 3, 3, 3))])]
+
+
+# -- the functional API ---------------------------------------------------------------------
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation), PyTorch's ``F.conv2d``.
+
+    x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None; stride, padding: int or
+    pair.  Returns (N, O, Ho, Wo) with Ho = (H + 2*padding - kh) // stride + 1.
+    """
+    y = Conv2d.apply(x, weight, stride=pair(stride, "stride"), padding=pair(padding, "padding"))
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """Transposed convolution (the gradient of conv2d w.r.t. its input), PyTorch's
+    ``F.conv_transpose2d``.
+
+    x: (N, C_in, H, W); weight: (C_in, C_out, kh, kw); returns (N, C_out, Ho, Wo) with
+    Ho = (H - 1)*stride - 2*padding + kh + output_padding.  output_padding < stride picks
+    among the output sizes that a stride-s conv2d maps to the same H.
+    """
+    stride, padding = pair(stride, "stride"), pair(padding, "padding")
+    output_padding = pair(output_padding, "output_padding")
+    if any(op >= s for op, s in zip(output_padding, stride)) or min(output_padding) < 0:
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be >= 0 and "
+                         f"smaller than the stride {stride}.")
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"conv_transpose2d: expected x (N, C, H, W) and weight (C_in, C_out, "
+                         f"kh, kw), got shapes {x.shape} and {weight.shape}.")
+    out_hw = tuple((n - 1) * s - 2 * p + k + op for n, s, p, k, op in
+                   zip(x.shape[2:], stride, padding, weight.shape[2:], output_padding))
+    if min(out_hw) <= 0:
+        raise ValueError(f"conv_transpose2d: padding {padding} is too large for input {x.shape}"
+                         f" and kernel {weight.shape[2:]}.")
+    y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding, out_hw=out_hw)
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)

@@ -1,0 +1,137 @@
+"""Pooling ops.
+
+Max pooling picks one input per window, so its gradient *scatters* g to the winning
+positions; the gradient of that scatter is a *gather* from the same positions, and the
+gradient of the gather is the scatter again.  Average pooling is linear: its gradient
+spreads g/(kh*kw) over each window, and the gradient of that is average pooling again.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import pool as K
+from ..registry import Case, Input, composite
+from .conv import pair
+
+
+def _check_4d(op, x):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected x of shape (N, C, H, W), got {x.shape}.")
+
+
+class MaxPool2d(Function):
+    """y[n,c,ho,wo] = max of x over window (ho, wo);  dx = g scattered to the argmax."""
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=False):
+        _check_4d("max_pool2d", x)
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        if ph > kh // 2 or pw > kw // 2:
+            raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
+                             f"{kernel}.")
+        Ho = K.pool_out_size(x.shape[2], kh, sh, ph, ceil_mode)
+        Wo = K.pool_out_size(x.shape[3], kw, sw, pw, ceil_mode)
+        out, self.saved_argmax = K.maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
+        return out
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return MaxPoolScatter.apply(g, argmax=self.saved_argmax, hw=x.shape[2:])
+
+    cases = [Case(lambda x: MaxPool2d.apply(x), [Input((2, 2, 4, 4), "distinct")]),
+             Case(lambda x: MaxPool2d.apply(x, kernel=(3, 3), stride=(2, 2), ceil_mode=True),
+                  [Input((1, 2, 6, 6), "distinct")], description="ceil mode, overlapping"),
+             Case(lambda x: MaxPool2d.apply(x, kernel=(3, 2), stride=(1, 2), padding=(1, 1)),
+                  [Input((1, 1, 4, 5), "distinct")])]
+
+
+class MaxPoolScatter(Function):
+    """out (N, C, H, W) = zeros with g[n,c,k] added at position argmax[n,c,k] of plane (n,c).
+    Max pooling's gradient.  Its gradient: gather G at the same positions."""
+
+    def forward(self, g, argmax=None, hw=(1, 1)):
+        self.saved_argmax = argmax
+        return K.scatter(g, argmax, *hw)
+
+    def backward(self, G):
+        return MaxPoolGather.apply(G, argmax=self.saved_argmax)
+
+    cases = [Case(lambda g: MaxPoolScatter.apply(g, argmax=np.array([[[[0, 3], [3, 5]]]]),
+                                                 hw=(2, 3)), [Input((1, 1, 2, 2))])]
+
+
+class MaxPoolGather(Function):
+    """out[n,c,k] = x[n,c].flat[argmax[n,c,k]].  Its gradient: scatter g back."""
+
+    def forward(self, x, argmax=None):
+        self.saved_argmax = argmax
+        return K.gather(x, argmax)
+
+    def backward(self, g):
+        return MaxPoolScatter.apply(g, argmax=self.saved_argmax, hw=self.inputs[0].shape[2:])
+
+    cases = [Case(lambda x: MaxPoolGather.apply(x, argmax=np.array([[[[0, 3], [3, 5]]]])),
+                  [Input((1, 1, 2, 3))])]
+
+
+class AvgPool2d(Function):
+    """y = mean of x over each window (padding counts as zeros, as PyTorch's default);
+    dx = g / (kh*kw) spread over each window."""
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+        _check_4d("avg_pool2d", x)
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        Ho = K.pool_out_size(x.shape[2], kh, sh, ph)
+        Wo = K.pool_out_size(x.shape[3], kw, sw, pw)
+        return K.avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
+
+    def backward(self, g):
+        return AvgPool2dGrad.apply(g, hw=self.inputs[0].shape[2:], kernel=self.kernel,
+                                   stride=self.stride, padding=self.padding)
+
+    cases = [Case(lambda x: AvgPool2d.apply(x), [Input((2, 2, 4, 4))]),
+             Case(lambda x: AvgPool2d.apply(x, kernel=(3, 3), stride=(2, 1), padding=(1, 1)),
+                  [Input((1, 2, 5, 4))])]
+
+
+class AvgPool2dGrad(Function):
+    """The adjoint of AvgPool2d: g (N, C, Ho, Wo) -> (N, C, H, W).  Its gradient is
+    AvgPool2d of the upstream gradient."""
+
+    def forward(self, g, hw=(1, 1), kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        return K.avgpool_backward(g, *hw, *kernel, *stride, *padding)
+
+    def backward(self, G):
+        return AvgPool2d.apply(G, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+    cases = [Case(lambda g: AvgPool2dGrad.apply(g, hw=(5, 4), kernel=(3, 3), stride=(2, 1),
+                                                padding=(1, 1)), [Input((1, 2, 3, 4))])]
+
+
+# -- the functional API ---------------------------------------------------------------------
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """Max pooling, PyTorch's ``F.max_pool2d``: x (N, C, H, W); stride defaults to the
+    kernel size; ``ceil_mode=True`` keeps a last partial window (SqueezeNet uses it)."""
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=pair(padding, "padding"),
+                           ceil_mode=ceil_mode)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling (count_include_pad=True), PyTorch's ``F.avg_pool2d``."""
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=pair(padding, "padding"))
+
+
+@composite(cases=[Case(lambda x: adaptive_avg_pool2d(x, 1), [Input((2, 3, 3, 2))])])
+def adaptive_avg_pool2d(x, output_size=1):
+    """Average over the whole plane: (N, C, H, W) -> (N, C, 1, 1).  Only output_size 1
+    (global average pooling, as in SqueezeNet's head) is supported."""
+    if pair(output_size, "output_size") != (1, 1):
+        raise ValueError(f"adaptive_avg_pool2d: only output_size 1 is supported, got "
+                         f"{output_size}; use avg_pool2d for other sizes.")
+    _check_4d("adaptive_avg_pool2d", x)
+    return x.mean(axis=(2, 3), keepdims=True)
