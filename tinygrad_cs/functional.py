@@ -259,3 +259,17 @@ def _reduce(loss, reduction, op):
     if reduction == "none":
         return loss
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
+
+
+@composite(cases=[Case(lambda x: dropout(x, 0.5, True, np.random.default_rng(3)),
+                       [Input((3, 4))])])
+def dropout(x, p=0.5, training=True, rng=None):
+    """Zero each element with probability p and scale the survivors by 1/(1-p), so the
+    expected value is unchanged; the identity when not training."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}.")
+    if not training or p == 0:
+        return x
+    rng = rng if rng is not None else np.random.default_rng()
+    keep = (rng.random(x.shape) >= p).astype(x.dtype) / np.asarray(1 - p, x.dtype)
+    return x * keep

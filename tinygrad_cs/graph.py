@@ -5,8 +5,7 @@ Graphviz is installed; producing the text needs nothing but Python.
 """
 from __future__ import annotations
 
-import os
-import tempfile
+from .io import write_text_atomic
 
 
 def draw_graph(tensor, path=None, name="tinygrad") -> str:
@@ -53,16 +52,3 @@ def draw_graph(tensor, path=None, name="tinygrad") -> str:
         write_text_atomic(path, text)
     return text
 
-
-def write_text_atomic(path, text: str):
-    """Write to a temporary file in the same folder, then rename: never a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

@@ -1,0 +1,221 @@
+"""Module, Parameter and Sequential: the PyTorch-style way to hold weights.
+
+A Module keeps three kinds of attributes, found automatically when you assign them:
+Parameters (trained), buffers (saved but not trained, e.g. batchnorm's running mean,
+registered with ``register_buffer``) and child Modules.  ``state_dict()`` names them with
+dotted paths (``features.3.squeeze.weight``), exactly like PyTorch.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from tinygrad_cs import Tensor
+from tinygrad_cs.io import load_npz, save_npz_atomic
+
+
+class Parameter(Tensor):
+    """A Tensor that is a trainable weight of a Module (``requires_grad=True``)."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of all layers and models.  Subclasses set attributes in ``__init__`` and
+    write ``forward``; call the module itself (``model(x)``) to run it."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- attribute registration -------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() first in "
+                               "__init__, before assigning attributes.")
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self.__dict__.get("_buffer_names", ()):
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, array):
+        """A NumPy array saved in the state dict but not trained (e.g. running statistics)."""
+        self.__dict__.setdefault("_buffer_names", set()).add(name)
+        setattr(self, name, np.asarray(array))
+
+    # -- running -------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- traversal ---------------------------------------------------------------------
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix=""):
+        for mod_name, mod in self.named_modules(prefix):
+            for name, p in mod._parameters.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        for mod_name, mod in self.named_modules(prefix):
+            for name, b in mod._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # -- modes and gradients --------------------------------------------------------------
+    def train(self, mode: bool = True):
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Freeze (False) or unfreeze all parameters, e.g. a pretrained feature extractor."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def to(self, dtype):
+        """Convert parameters and floating-point buffers to ``dtype`` (e.g. np.float64 for a
+        gradcheck through a whole model)."""
+        for mod in self.modules():
+            for name, p in list(mod._parameters.items()):
+                setattr(mod, name, Parameter(p.data.astype(dtype), p.requires_grad))
+            for name, b in list(mod._buffers.items()):
+                if np.issubdtype(b.dtype, np.floating):
+                    mod._buffers[name] = b.astype(dtype)
+                    object.__setattr__(mod, name, mod._buffers[name])
+        return self
+
+    # -- state dict ---------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """name -> array (copies) of every parameter and buffer, PyTorch's names."""
+        sd = OrderedDict()
+        for mod_name, mod in self.named_modules():
+            prefix = f"{mod_name}." if mod_name else ""
+            sd.update((prefix + k, p.data.copy()) for k, p in mod._parameters.items())
+            sd.update((prefix + k, np.array(b, copy=True)) for k, b in mod._buffers.items())
+        return sd
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy arrays into the parameters and buffers.
+
+        Raises ValueError naming every missing and unexpected key (with ``strict``) and any
+        shape mismatch.  Values are cast to each parameter's dtype.  Returns
+        ``(missing, unexpected)`` key lists.
+        """
+        own = dict(self.named_parameters())
+        buffers = {k: v for k, v in self.named_buffers()}
+        missing = [k for k in list(own) + list(buffers) if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own and k not in buffers]
+        problems = []
+        if strict and (missing or unexpected):
+            if missing:
+                problems.append(f"missing keys: {', '.join(missing)}")
+            if unexpected:
+                problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        for key, value in state_dict.items():
+            target = own.get(key, buffers.get(key))
+            if target is None:
+                continue
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if tuple(value.shape) != tuple(target.shape):
+                problems.append(f"shape mismatch for {key}: the model has "
+                                f"{tuple(target.shape)}, the state dict has {tuple(value.shape)}")
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: "
+                             + "; ".join(problems) + ".")
+        for key, value in state_dict.items():
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if key in own:
+                own[key].data = value.astype(own[key].dtype, copy=True)
+            elif key in buffers:
+                buffers[key][...] = value  # in place: layers hold references to buffers
+        return missing, unexpected
+
+    def save(self, path):
+        """Write the state dict to an ``.npz`` file, atomically."""
+        save_npz_atomic(path, self.state_dict())
+
+    def load(self, path, strict: bool = True):
+        """Load a state dict saved with ``save`` (no pickle is ever read)."""
+        return self.load_state_dict(load_npz(path), strict=strict)
+
+    # -- printing ---------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                 for name, child in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order.  Indexable like a list: ``features[3]``, ``features[:5]``."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, index):
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*mods[index])
+        return mods[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        setattr(self, str(len(self)), module)
+        return self
