@@ -9,7 +9,20 @@ debugging, for reading along in a debugger, or where numba is not available).
 """
 import os
 
-USE_NUMBA = os.environ.get("TINYGRAD_CS_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+def _flag(name, default):
+    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+USE_NUMBA = _flag("TINYGRAD_CS_NUMBA", "1")
+
+# Kernels mark their independent outer loops with ``prange`` but are compiled serial.
+# Measured on a 2-core machine: OpenBLAS keeps its worker threads spinning for a while
+# after every matrix product, and a numba-parallel kernel started right after a GEMM
+# (im2col, pooling, the next layer) fights them for the cores -- a training step of a
+# small CNN took 2-2.5x longer with parallel kernels than with serial kernels and
+# multi-threaded BLAS.  So BLAS owns the cores.  (numba's on-disk cache does not tell
+# parallel and serial builds apart, so this is not an environment switch.)
+PARALLEL = False
 
 if USE_NUMBA:
     try:
@@ -27,7 +40,7 @@ def njit(parallel=False):
     def wrap(fn):
         if not USE_NUMBA:
             return fn
-        return numba.njit(cache=True, parallel=parallel, fastmath=False, nogil=True)(fn)
+        return numba.njit(cache=True, parallel=parallel and PARALLEL, nogil=True)(fn)
     return wrap
 
 

@@ -52,9 +52,9 @@ def col2im_reference(cols, x_shape, kh, kw, sh, sw, ph, pw):
 # -- numba ---------------------------------------------------------------------------------
 
 @njit(parallel=True)
-def _im2col_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
+def _im2col_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
+    """Writes into ``cols`` (C*kh*kw, N*Ho*Wo), a preallocated buffer (see conv.py)."""
     N, C, H, W = x.shape
-    cols = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype)
     for r in prange(C * kh * kw):  # one row per (c, i, j): rows are independent
         c = r // (kh * kw)
         i = (r // kw) % kh
@@ -76,32 +76,52 @@ def _im2col_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
 @njit(parallel=True)
 def _col2im_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo):
     out = np.zeros((N, C, H, W), dtype=cols.dtype)
-    for nc in prange(N * C):  # each (n, c) image plane is written by one thread only
+    for nc in prange(N * C):  # each (n, c) image plane is written by one iteration only
         n = nc // C
         c = nc % C
         base = n * Ho * Wo
+        plane = out[n, c]
         for i in range(kh):
             for j in range(kw):
                 r = (c * kh + i) * kw + j
+                # output columns wo whose input column wo*sw + j - pw lies inside [0, W)
+                lo = 0
+                while lo < Wo and lo * sw + j - pw < 0:
+                    lo += 1
+                hi = Wo
+                while hi > lo and (hi - 1) * sw + j - pw >= W:
+                    hi -= 1
+                off = j - pw
                 for ho in range(Ho):
                     y = ho * sh + i - ph
                     if y < 0 or y >= H:
                         continue
-                    for wo in range(Wo):
-                        xx = wo * sw + j - pw
-                        if 0 <= xx < W:
-                            out[n, c, y, xx] += cols[r, base + ho * Wo + wo]
+                    src = base + ho * Wo
+                    if sw == 1:  # a separate loop without the multiply vectorises better
+                        for wo in range(lo, hi):
+                            plane[y, wo + off] += cols[r, src + wo]
+                    else:
+                        for wo in range(lo, hi):
+                            plane[y, wo * sw + off] += cols[r, src + wo]
     return out
 
 
 # -- dispatch --------------------------------------------------------------------------------
 
-def im2col(x, kh, kw, sh, sw, ph, pw):
+def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
+    """cols (C*kh*kw, N*Ho*Wo), written into ``out`` when given (reusing a buffer avoids
+    the page faults of a fresh allocation on every call)."""
     if not USE_NUMBA:
-        return im2col_reference(x, kh, kw, sh, sw, ph, pw)
+        cols = im2col_reference(x, kh, kw, sh, sw, ph, pw)
+        if out is not None:
+            out[...] = cols
+            return out
+        return cols
     N, C, H, W = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return _im2col_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
+    if out is None:
+        out = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype)
+    return _im2col_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo, out)
 
 
 def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw):

@@ -14,7 +14,8 @@ kernel is not flipped).
 import numpy as np
 
 from ..autograd import Function
-from ..kernels.im2col import col2im, conv_out_size, im2col
+from ..kernels import conv as K
+from ..kernels.im2col import conv_out_size
 from ..registry import Case, Input
 
 
@@ -40,41 +41,6 @@ def _check_conv(op, x, w, channels_axis_of_w):
                         "(e.g. .astype(np.float32)).")
 
 
-def conv2d_array(x, w, stride, padding):
-    """conv2d on arrays: im2col + one GEMM.  Returns (y, cols)."""
-    N, C, H, W = x.shape
-    O, _, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
-    Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    if Ho <= 0 or Wo <= 0:
-        raise ValueError(f"conv2d: a {kh}x{kw} kernel with padding {padding} does not fit "
-                         f"an input of spatial size {H}x{W}.")
-    cols = im2col(x, kh, kw, sh, sw, ph, pw)                       # (C*kh*kw, N*Ho*Wo)
-    y = w.reshape(O, -1) @ cols                                    # (O, N*Ho*Wo)
-    return np.ascontiguousarray(y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
-
-
-def conv_transpose2d_array(x, w, stride, padding, out_hw):
-    """The adjoint of conv2d_array: one GEMM, then col2im adds patches into the output."""
-    N, Cin, H, W = x.shape
-    _, Cout, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
-    x_mat = x.transpose(1, 0, 2, 3).reshape(Cin, N * H * W)
-    cols = w.reshape(Cin, Cout * kh * kw).T @ x_mat                # (Cout*kh*kw, N*H*W)
-    return col2im(cols, (N, Cout) + tuple(out_hw), kh, kw, sh, sw, ph, pw)
-
-
-def weight_grad_array(x, g, kernel_hw, stride, padding):
-    """dL/dw of conv2d: g (N, O, Ho, Wo) against the im2col of x -> (O, C, kh, kw)."""
-    N, C = x.shape[:2]
-    O = g.shape[1]
-    kh, kw = kernel_hw
-    (sh, sw), (ph, pw) = stride, padding
-    cols = im2col(x, kh, kw, sh, sw, ph, pw)                       # (C*kh*kw, N*Ho*Wo)
-    g_mat = g.transpose(1, 0, 2, 3).reshape(O, -1)                 # (O, N*Ho*Wo)
-    return (g_mat @ cols.T).reshape(O, C, kh, kw)
-
-
 def output_padding_for(in_size, out_size, k, stride, padding):
     """The output_padding that makes conv_transpose2d map ``out_size`` back to ``in_size``."""
     return in_size - ((out_size - 1) * stride - 2 * padding + k)
@@ -88,7 +54,12 @@ class Conv2d(Function):
     def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
         _check_conv("conv2d", x, w, 1)
         self.stride, self.padding = stride, padding
-        return conv2d_array(x, w, stride, padding)
+        Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip(x.shape[2:], w.shape[2:],
+                                                                    stride, padding))
+        if Ho <= 0 or Wo <= 0:
+            raise ValueError(f"conv2d: a {w.shape[2]}x{w.shape[3]} kernel with padding "
+                             f"{padding} does not fit an input of spatial size {x.shape[2:]}.")
+        return K.conv2d(x, w, stride, padding)
 
     def backward(self, g):
         x, w = self.inputs
@@ -115,7 +86,7 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, stride=(1, 1), padding=(0, 0), out_hw=None):
         _check_conv("conv_transpose2d", x, w, 0)
         self.stride, self.padding = stride, padding
-        return conv_transpose2d_array(x, w, stride, padding, out_hw)
+        return K.conv_transpose2d(x, w, stride, padding, out_hw)
 
     def backward(self, g):
         x, w = self.inputs
@@ -143,7 +114,7 @@ class Conv2dWeightGrad(Function):
 
     def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0)):
         self.stride, self.padding = stride, padding
-        return weight_grad_array(x, g, kernel_hw, stride, padding)
+        return K.weight_grad(x, g, kernel_hw, stride, padding)
 
     def backward(self, G):
         x, g = self.inputs

@@ -1,0 +1,100 @@
+"""Time each kernel against its NumPy reference and (optionally) PyTorch CPU, as ratios
+measured in one run.
+
+    python benchmarks/bench_kernels.py [--torch-python PATH] [--unset-openblas-env]
+
+--torch-python: a Python interpreter with torch==2.13.0 installed (e.g. a separate venv);
+  without it, and without torch importable here, the PyTorch column is left out.
+--unset-openblas-env: re-run this script with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset
+  (they slow a current NumPy; both sides are then measured without them).
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+from common import machine, table, timeit, torch_timings  # noqa: E402
+from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
+
+
+def ours_and_reference():
+    import tinygrad_cs.functional as F
+    from tinygrad_cs import Tensor, grad
+    from tinygrad_cs.kernels import batchnorm as BN
+    from tinygrad_cs.kernels import conv as KC
+    from tinygrad_cs.kernels import im2col as IM
+    from tinygrad_cs.kernels import pool as P
+
+    rng = np.random.default_rng(0)
+    rows = {}
+    for name, (kind, xs, ws, s, p) in CONV_CASES.items():
+        x = Tensor(rng.standard_normal(xs).astype(np.float32), requires_grad=True)
+        w = Tensor(rng.standard_normal(ws).astype(np.float32), requires_grad=True)
+        if kind == "conv":
+            op = lambda: F.conv2d(x, w, stride=s, padding=p)  # noqa: E731
+            ref = lambda: KC.conv2d_reference(x.data, w.data, (s, s), (p, p))  # noqa: E731
+        else:
+            op = lambda: F.conv_transpose2d(x, w, stride=s, padding=p)  # noqa: E731
+            hw = tuple((n - 1) * s - 2 * p + k for n, k in zip(xs[2:], ws[2:]))
+            ref = lambda: KC.conv_transpose2d_reference(x.data, w.data, (s, s), (p, p), hw)  # noqa: E731
+        g = Tensor(rng.standard_normal(op().shape).astype(np.float32))
+        rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x, w], [g])),
+                      "reference forward": timeit(ref)}
+    for name, (xs, k, s, ceil) in POOL_CASES.items():
+        x = Tensor(rng.standard_normal(xs).astype(np.float32), requires_grad=True)
+        op = lambda: F.max_pool2d(x, k, s, ceil_mode=ceil)  # noqa: E731
+        Ho = P.pool_out_size(xs[2], k, s, 0, ceil)
+        Wo = P.pool_out_size(xs[3], k, s, 0, ceil)
+        g = Tensor(rng.standard_normal(op().shape).astype(np.float32))
+        rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x], [g])),
+                      "reference forward": timeit(lambda: P.maxpool_reference(x.data, k, k, s, s, 0, 0, Ho, Wo))}
+    for name, shape in BN_CASES.items():
+        x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+        w = Tensor(np.ones(shape[1], np.float32), requires_grad=True)
+        b = Tensor(np.zeros(shape[1], np.float32), requires_grad=True)
+        op = lambda: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
+        g = Tensor(rng.standard_normal(shape).astype(np.float32))
+        ncs = (shape[0], shape[1], int(np.prod(shape[2:])) if len(shape) > 2 else 1)
+        rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x, w, b], [g])),
+                      "reference forward": timeit(lambda: BN.batchnorm_forward_reference(
+                          x.data.reshape(ncs), w.data, b.data, 1e-5))}
+    del IM
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--torch-python", help="python with torch==2.13.0 for the PyTorch column")
+    ap.add_argument("--unset-openblas-env", action="store_true")
+    args = ap.parse_args()
+    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+
+    ours = ours_and_reference()
+    theirs = torch_timings(os.path.join(HERE, "torch_side.py"), args.torch_python)
+    rows = []
+    for name, r in ours.items():
+        row = [name, f"{r['forward'] * 1e3:.2f}", f"{r['fwd+bwd'] * 1e3:.2f}",
+               f"{r['reference forward'] / r['forward']:.2f}x"]
+        if theirs:
+            t = theirs[name]
+            row += [f"{t['forward'] * 1e3:.2f}", f"{t['fwd+bwd'] * 1e3:.2f}",
+                    f"{r['forward'] / t['forward']:.2f}", f"{r['fwd+bwd'] / t['fwd+bwd']:.2f}"]
+        rows.append(row)
+    headers = ["op", "ours fwd ms", "ours fwd+bwd ms", "NumPy ref / ours (fwd)"]
+    if theirs:
+        headers += ["torch fwd ms", "torch fwd+bwd ms", "ours/torch fwd", "ours/torch fwd+bwd"]
+    print(f"machine: {machine()}")
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(table(rows, headers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Timing helpers shared by the benchmarks: median of repeated runs after a warm-up."""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def timeit(fn, repeat=7, warmup=2, min_time=0.0):
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < repeat or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def machine() -> str:
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor()
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
+
+
+def torch_timings(script, torch_python=None, args=()):
+    """Run the PyTorch side of a benchmark: in this interpreter if torch imports here,
+    else with ``torch_python`` (a python that has torch==2.13.0).  Returns a dict or None."""
+    python = None
+    try:
+        import torch  # noqa: F401
+        python = sys.executable
+    except ImportError:
+        python = torch_python
+    if not python:
+        return None
+    out = subprocess.run([python, script, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(rows, headers):
+    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line(r) for r in rows])

@@ -1,0 +1,104 @@
+"""MNIST: 70,000 28x28 greyscale digits (60,000 for training, 10,000 for testing).
+
+``load_mnist(data_dir)`` reads, from the data directory (or ``TINYGRAD_CS_DATA``, or the
+cache), either ``mnist/mnist.npz`` (arrays x_train, y_train, x_test, y_test) or the four
+official idx files (``.gz`` or not, in ``mnist/`` or at the top).  With ``download=True`` and
+none of these present it fetches the official gzipped idx files into the cache, checking
+their MD5 (the checksums published with the data set).
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from .data import DataNotFoundError, cache_dir, download, locate
+
+IDX_FILES = {  # name -> md5 of the official .gz file
+    "x_train": ("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    "y_train": ("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
+    "x_test": ("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
+    "y_test": ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+}
+MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+           "http://yann.lecun.com/exdb/mnist/"]
+
+
+def read_idx(path) -> np.ndarray:
+    """Parse an idx file (optionally gzipped): magic 0x0000 08 <ndim>, big-endian int32 sizes,
+    then the uint8 payload."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an idx file of unsigned bytes (bad magic number "
+                         f"{raw[:4].hex()}); is it corrupt?")
+    ndim = raw[3]
+    dims = np.frombuffer(raw, ">i4", count=ndim, offset=4).astype(int)
+    payload = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
+    if payload.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: header says shape {tuple(dims)} ({int(np.prod(dims))} bytes) "
+                         f"but {payload.size} bytes follow; the file is truncated or corrupt.")
+    return payload.reshape(dims)
+
+
+def _check(arrays, source):
+    expected = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28),
+                "y_test": (10000,)}
+    for key, shape in expected.items():
+        if key not in arrays:
+            raise ValueError(f"MNIST from {source}: missing array {key!r}.")
+        a = arrays[key]
+        if a.shape[1:] != shape[1:] or a.ndim != len(shape) or a.dtype != np.uint8:
+            raise ValueError(f"MNIST from {source}: {key} has shape {a.shape} dtype {a.dtype}, "
+                             f"expected {shape} uint8.")
+    return arrays
+
+
+def load_mnist(data_dir=None, download_missing=True) -> dict:
+    """dict with x_train (60000, 28, 28) uint8, y_train (60000,) uint8, x_test, y_test."""
+    npz = locate(["mnist/mnist.npz", "mnist.npz"], data_dir)
+    if npz is not None:
+        with np.load(npz, allow_pickle=False) as f:
+            return _check({k: f[k] for k in f.files}, npz)
+    arrays = {}
+    for key, (name, md5) in IDX_FILES.items():
+        path = locate([f"mnist/{name}", f"mnist/{name}.gz", name, f"{name}.gz"], data_dir)
+        if path is None and download_missing:
+            path = _download(name, md5)
+        if path is None:
+            raise DataNotFoundError(
+                f"MNIST not found: no mnist/mnist.npz and no {name}[.gz] in the data directory "
+                "or the cache. Pass --data DIR (or set TINYGRAD_CS_DATA=DIR) for a folder "
+                "holding mnist/mnist.npz or the four official idx files.")
+        arrays[key] = read_idx(path)
+    return _check(arrays, "idx files")
+
+
+def _download(name, md5):
+    errors = []
+    for base in MIRRORS:
+        try:
+            return download(base + name + ".gz", cache_dir() / "mnist" / f"{name}.gz", f"md5:{md5}")
+        except OSError as e:
+            errors.append(f"{base}: {e}")
+    raise DataNotFoundError(f"could not download {name}.gz ({'; '.join(errors)}). Without "
+                            "internet, pass --data DIR (or set TINYGRAD_CS_DATA=DIR) for a "
+                            "folder holding mnist/mnist.npz or the idx files.")
+
+
+def to_float(x_uint8, low=-1.0, high=1.0) -> np.ndarray:
+    """uint8 pixels 0..255 -> float32 in [low, high] ([-1, 1] for GANs, [0, 1] for classifiers)."""
+    return (x_uint8.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low))
+
+
+def batches(x, y=None, batch_size=128, seed=None, shuffle=True, drop_last=False):
+    """Yield minibatches (x_b, y_b) (or x_b alone when y is None), shuffled with ``seed``."""
+    n = len(x)
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield (x[idx], y[idx]) if y is not None else x[idx]
