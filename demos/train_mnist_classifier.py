@@ -1,6 +1,6 @@
 """Train a small CNN on MNIST to ~99% test accuracy.
 
-    python demos/train_mnist_classifier.py --data DIR --epochs 3 --out out/mnist_classifier
+    python demos/train_mnist_classifier.py --data DIR --epochs 4 --out out/mnist_classifier
 
 Saves the weights (``classifier.npz``), a loss/accuracy plot and prints the time per epoch.
 The trained model scores GAN samples in ``demos/evaluate_gan.py``.
@@ -27,7 +27,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="data directory holding mnist/mnist.npz (default: $TINYGRAD_CS_DATA or the cache)")
     p.add_argument("--out", default="out/mnist_classifier", help="output folder")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)

@@ -1,0 +1,59 @@
+"""Classify images with SqueezeNet 1.1 (top-5 ImageNet classes with probabilities).
+
+    python demos/classify.py IMAGE [IMAGE ...] --data DIR
+    python demos/classify.py --val25 --data DIR        # the 25-image ImageNet sample
+
+Uses the complete ONNX-zoo SqueezeNet 1.1 by default (torchvision's classifier weights are
+not in the data directory); --weights torchvision-pth downloads torchvision's checkpoint.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from models.data import find_file  # noqa: E402
+from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
+from models.squeezenet import classify, load_squeezenet  # noqa: E402
+
+
+def center_crop(x, size=224):
+    h, w = x.shape[2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    return x[:, :, top:top + size, left:left + size]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("images", nargs="*")
+    p.add_argument("--data", help="data directory; default $TINYGRAD_CS_DATA")
+    p.add_argument("--weights", default="onnxzoo", help="onnxzoo, torchvision-pth, or a .npz/.pth path")
+    p.add_argument("--val25", action="store_true", help="score the 25 ImageNet validation images")
+    args = p.parse_args(argv)
+    if not args.images and not args.val25:
+        p.error("give image files or --val25")
+    classes = find_file("imagenet_classes.txt", args.data).read_text().splitlines()
+    model = load_squeezenet(args.weights, args.data)
+    for path in args.images:
+        x = center_crop(preprocess(load_image(path), 256))  # torchvision's eval transform
+        print(path)
+        for k, prob in classify(model, x)[0]:
+            print(f"  {prob:6.1%}  {classes[k]}")
+    if args.val25:
+        with np.load(find_file("imagenet_val_25.npz", args.data), allow_pickle=False) as f:
+            X, y = f["X"], f["y"]
+        x = ((X.astype(np.float32) / 255 - MEAN) / STD).transpose(0, 3, 1, 2).copy()
+        results = classify(model, x)
+        top1 = sum(r[0][0] == t for r, t in zip(results, y))
+        top5 = sum(t in [k for k, _ in r] for r, t in zip(results, y))
+        for r, t in zip(results, y):
+            mark = "ok " if r[0][0] == t else ("top5" if t in [k for k, _ in r] else "   ")
+            print(f"{mark} true: {classes[t]:<28} predicted: {classes[r[0][0]]} ({r[0][1]:.0%})")
+        print(f"top-1 {top1}/25, top-5 {top5}/25")
+        return top1, top5
+
+
+if __name__ == "__main__":
+    main()

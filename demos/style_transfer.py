@@ -1,0 +1,126 @@
+"""Neural style transfer with SqueezeNet (Gatys et al.; the CS231n assignment).
+
+    python demos/style_transfer.py --preset starry_night --data DIR --out out/style
+    python demos/style_transfer.py --preset all --data DIR            # every preset
+    python demos/style_transfer.py --content my.jpg --style a.jpg b.jpg --blend 0.7 0.3
+
+Presets (content: tubingen.jpg, content layer 3, style layers 1,4,6,7, 192 px):
+composition_vii, the_scream, starry_night, feature_inversion, texture.
+Saves the result, a side-by-side figure (content | style | result), the loss curves and,
+with --gif, an animation of the optimisation.
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from demos.plotting import plot_curves, save_figure, save_image  # noqa: E402
+from models.data import find_file  # noqa: E402
+from models.images import load_image  # noqa: E402
+from models.squeezenet import load_squeezenet  # noqa: E402
+from models.style_transfer import COMMON, PRESETS, style_transfer  # noqa: E402
+from tinygrad_cs.io import atomic_path  # noqa: E402
+
+
+def image_path(name, data_dir):
+    """A path as given, or a file of the data directory's styles/ folder."""
+    return name if os.path.exists(name) else str(find_file(f"styles/{name}", data_dir))
+
+
+def side_by_side(content, styles, result, title, path):
+    panels = [("content", content)] + [(f"style {i + 1}" if len(styles) > 1 else "style", s)
+                                       for i, s in enumerate(styles)] + [("result", result)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6))
+    for ax, (name, img) in zip(axes, panels):
+        ax.imshow(img)
+        ax.set_title(name)
+        ax.axis("off")
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def save_gif(frames, path, ms_per_frame=80):
+    images = [Image.fromarray(f) for _, f in frames]
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=ms_per_frame, loop=0)
+
+
+def run(name, settings, args, model):
+    content = image_path(settings["content"], args.data)
+    styles = [image_path(s, args.data) for s in settings["style"]]
+    t0 = time.perf_counter()
+    result = style_transfer(
+        content, styles, image_size=settings["image_size"], style_size=settings["style_size"],
+        content_layer=settings["content_layer"], content_weight=settings["content_weight"],
+        style_layers=settings["style_layers"], style_weights=settings["style_weights"],
+        tv_weight=settings["tv_weight"], init_random=settings.get("init_random", False),
+        num_iters=args.iters, optimizer=args.optimizer, model=model,
+        style_blend_weights=args.blend, style_scale=args.style_scale,
+        preserve_colors=args.preserve_colors, frame_every=args.gif_every if args.gif else 0,
+        seed=args.seed)
+    seconds = time.perf_counter() - t0
+    out = os.path.join(args.out, name)
+    save_image(result.to_uint8(), out + ".png")
+    style_previews = [np.asarray(load_image(s, settings["image_size"])) for s in styles]
+    side_by_side(np.asarray(load_image(content, settings["image_size"])), style_previews,
+                 result.to_uint8(), f"{name}: {args.iters} iterations, {seconds:.1f} s",
+                 out + "_figure.png")
+    plot_curves({k: v for k, v in result.history.items() if any(v)}, out + "_losses.png",
+                logy=True, title=f"{name}: loss terms")
+    if args.gif:
+        save_gif(result.frames, out + ".gif")
+    print(f"{name}: {seconds:.1f} s ({seconds / args.iters * 1000:.0f} ms/iteration), final loss "
+          f"{result.history['total'][-1]:.4g} -> {out}.png", flush=True)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="starry_night", choices=sorted(PRESETS) + ["all", "none"])
+    p.add_argument("--data", help="data directory (weights, styles/); default $TINYGRAD_CS_DATA")
+    p.add_argument("--out", default="out/style_transfer")
+    p.add_argument("--content", help="content image (path, or a name in the data's styles/)")
+    p.add_argument("--style", nargs="+", help="style image(s)")
+    p.add_argument("--blend", type=float, nargs="+", help="weights for several style images")
+    p.add_argument("--image-size", type=int)
+    p.add_argument("--style-size", type=int)
+    p.add_argument("--style-scale", type=float, help="style size as a multiple of the image size")
+    p.add_argument("--content-layer", type=int)
+    p.add_argument("--content-weight", type=float)
+    p.add_argument("--style-layers", type=int, nargs="+")
+    p.add_argument("--style-weights", type=float, nargs="+")
+    p.add_argument("--tv-weight", type=float)
+    p.add_argument("--init-random", action="store_true")
+    p.add_argument("--preserve-colors", action="store_true", help="keep the content's colours")
+    p.add_argument("--optimizer", choices=["adam", "lbfgs"], default="adam")
+    p.add_argument("--iters", type=int, default=200)
+    p.add_argument("--gif", action="store_true", help="also save an animated GIF")
+    p.add_argument("--gif-every", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    names = sorted(PRESETS) if args.preset == "all" else [args.preset]
+    model = load_squeezenet("torchvision", args.data)
+    os.makedirs(args.out, exist_ok=True)
+    for name in names:
+        settings = dict(COMMON, **(PRESETS.get(name, PRESETS["starry_night"])))
+        settings["style"] = [settings["style"]]
+        overrides = dict(content=args.content, style=args.style, image_size=args.image_size,
+                         style_size=args.style_size, content_layer=args.content_layer,
+                         content_weight=args.content_weight, style_layers=args.style_layers,
+                         style_weights=args.style_weights, tv_weight=args.tv_weight)
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        if args.init_random:
+            settings["init_random"] = True
+        label = name if args.preset != "none" and not args.style else "custom"
+        run(label, settings, args, model)
+
+
+if __name__ == "__main__":
+    main()
