@@ -1,0 +1,155 @@
+"""One training loop for every GAN variant, with exact resume.
+
+Per iteration: ``n_critic`` discriminator steps (each on a new real batch and a fresh fake
+batch), then one generator step.  Every random draw (the shuffling of each epoch, the noise
+of each step, the interpolation weights of the gradient penalty) comes from a generator
+seeded with ``(seed, purpose, iteration, ...)``.  So the state to save is just the weights,
+the optimizer moments and the iteration counter, and a resumed run continues bit for bit
+as if it had never stopped.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from layers import init
+from tinygrad_cs import Tensor, no_grad
+from tinygrad_cs.io import load_npz, save_npz_atomic
+from tinygrad_cs.optim import Adam
+
+from . import gan
+
+# purposes, mixed into every seed so that the streams never coincide
+_SHUFFLE, _NOISE_D, _NOISE_G, _EPS, _FIXED = range(5)
+
+VARIANTS = {
+    "vanilla": dict(G=gan.generator, D=gan.discriminator, loss="bce", lr=1e-3, betas=(0.5, 0.999), n_critic=1),
+    "lsgan": dict(G=gan.generator, D=gan.discriminator, loss="ls", lr=1e-3, betas=(0.5, 0.999), n_critic=1),
+    "dcgan": dict(G=gan.dc_generator, D=gan.dc_discriminator, loss="bce", lr=1e-3, betas=(0.5, 0.999), n_critic=1),
+    # Algorithm 1 of Gulrajani et al. (2017): 5 critic steps, Adam(1e-4, (0, 0.9)), lambda 10
+    "wgan-gp": dict(G=gan.dc_generator, D=gan.wgan_critic, loss="wgan", lr=1e-4, betas=(0.0, 0.9), n_critic=5),
+}
+
+
+class GANTrainer:
+    def __init__(self, variant, images, batch_size=128, noise_dim=gan.NOISE_DIM, seed=0,
+                 lr=None, betas=None, n_critic=None, lam=10.0, critic_batchnorm=False):
+        if variant not in VARIANTS:
+            raise ValueError(f"GANTrainer: unknown variant {variant!r}; choose one of "
+                             f"{', '.join(VARIANTS)}.")
+        images = np.asarray(images)
+        if images.ndim != 2 or images.shape[1] != 784 or images.dtype != np.float32:
+            raise ValueError(f"GANTrainer: expected images as float32 (N, 784) in [-1, 1], got "
+                             f"shape {images.shape} dtype {images.dtype}; use "
+                             "models.mnist.to_float(x).reshape(-1, 784).")
+        if len(images) < batch_size:
+            raise ValueError(f"GANTrainer: {len(images)} images are fewer than one batch of "
+                             f"{batch_size}.")
+        spec = VARIANTS[variant]
+        self.variant, self.loss_kind = variant, spec["loss"]
+        self.images, self.batch_size, self.noise_dim, self.seed = images, batch_size, noise_dim, seed
+        self.n_critic = n_critic or spec["n_critic"]
+        self.lam = lam
+        init.manual_seed(seed)
+        self.G = spec["G"](noise_dim)
+        self.D = spec["D"](critic_batchnorm) if variant == "wgan-gp" else spec["D"]()
+        self.opt_G = Adam(self.G.parameters(), lr=lr or spec["lr"], betas=betas or spec["betas"])
+        self.opt_D = Adam(self.D.parameters(), lr=lr or spec["lr"], betas=betas or spec["betas"])
+        self.iteration = 0
+        self.history = {"d_loss": [], "g_loss": []}
+        self.batches_per_epoch = len(images) // batch_size  # the last partial batch is dropped
+        self.fixed_noise = gan.sample_noise(64, noise_dim, seed=[seed, _FIXED])
+        self._perm_epoch, self._perm = None, None
+
+    # -- data and noise ----------------------------------------------------------------------
+    def real_batch(self, k):
+        """The k-th real batch since the start of training (epoch k // batches_per_epoch)."""
+        epoch, j = divmod(k, self.batches_per_epoch)
+        if self._perm_epoch != epoch:
+            self._perm = np.random.default_rng([self.seed, _SHUFFLE, epoch]).permutation(len(self.images))
+            self._perm_epoch = epoch
+        return Tensor(self.images[self._perm[j * self.batch_size:(j + 1) * self.batch_size]])
+
+    def noise(self, purpose, *key):
+        return gan.sample_noise(self.batch_size, self.noise_dim, seed=[self.seed, purpose, *key])
+
+    @property
+    def epoch(self) -> float:
+        return self.iteration * self.n_critic / self.batches_per_epoch
+
+    # -- one iteration ---------------------------------------------------------------------------
+    def d_loss(self, real, fake, t, k):
+        scores_real, scores_fake = self.D(real), self.D(fake)
+        if self.loss_kind == "bce":
+            return gan.discriminator_loss(scores_real, scores_fake)
+        if self.loss_kind == "ls":
+            return gan.ls_discriminator_loss(scores_real, scores_fake)
+        eps = np.random.default_rng([self.seed, _EPS, t, k]).uniform(size=(self.batch_size, 1))
+        return gan.wgan_critic_loss(self.D, real, fake, scores_real, scores_fake,
+                                    eps.astype(np.float32), self.lam)
+
+    def g_loss(self, scores_fake):
+        if self.loss_kind == "bce":
+            return gan.generator_loss(scores_fake)
+        if self.loss_kind == "ls":
+            return gan.ls_generator_loss(scores_fake)
+        return gan.wgan_generator_loss(scores_fake)
+
+    def step(self):
+        t = self.iteration
+        self.G.train()
+        self.D.train()
+        for k in range(self.n_critic):
+            real = self.real_batch(t * self.n_critic + k)
+            with no_grad():  # the fake batch is a constant for the discriminator step
+                fake = self.G(self.noise(_NOISE_D, t, k))
+            loss_d = self.d_loss(real, fake, t, k)
+            self.opt_D.zero_grad()
+            loss_d.backward()
+            self.opt_D.step()
+        self.D.requires_grad_(False)  # the generator step needs no gradient for D's weights
+        loss_g = self.g_loss(self.D(self.G(self.noise(_NOISE_G, t))))
+        self.opt_G.zero_grad()
+        loss_g.backward()
+        self.opt_G.step()
+        self.D.requires_grad_(True)
+        self.iteration += 1
+        self.history["d_loss"].append(loss_d.item())
+        self.history["g_loss"].append(loss_g.item())
+        return loss_d.item(), loss_g.item()
+
+    @no_grad()
+    def samples(self, noise=None) -> np.ndarray:
+        """Generated digits (N, 28, 28) uint8 from ``noise`` (default: the fixed 64), with the
+        generator in eval mode (batch norm uses its running statistics)."""
+        self.G.eval()
+        x = self.G(self.fixed_noise if noise is None else noise).data
+        self.G.train()
+        return ((x.reshape(-1, 28, 28) + 1) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        sd = {"iteration": np.asarray(self.iteration), "variant": np.asarray(self.variant),
+              "seed": np.asarray(self.seed),
+              "d_loss": np.asarray(self.history["d_loss"], np.float64),
+              "g_loss": np.asarray(self.history["g_loss"], np.float64)}
+        for prefix, obj in (("G.", self.G), ("D.", self.D), ("opt_G.", self.opt_G), ("opt_D.", self.opt_D)):
+            sd.update({prefix + k: v for k, v in obj.state_dict().items()})
+        return sd
+
+    def load_state_dict(self, sd):
+        if str(sd["variant"]) != self.variant or int(sd["seed"]) != self.seed:
+            raise ValueError(f"GANTrainer: the checkpoint is for variant {sd['variant']} seed "
+                             f"{sd['seed']}, not {self.variant} seed {self.seed}.")
+        part = lambda prefix: {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}  # noqa: E731
+        self.G.load_state_dict(part("G."))
+        self.D.load_state_dict(part("D."))
+        self.opt_G.load_state_dict(part("opt_G."))
+        self.opt_D.load_state_dict(part("opt_D."))
+        self.iteration = int(sd["iteration"])
+        self.history = {"d_loss": list(sd["d_loss"]), "g_loss": list(sd["g_loss"])}
+
+    def save(self, path):
+        save_npz_atomic(path, self.state_dict())
+
+    def load(self, path):
+        self.load_state_dict(load_npz(path))
