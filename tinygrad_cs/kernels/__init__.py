@@ -31,7 +31,7 @@ if USE_NUMBA:
         USE_NUMBA = False
 
 
-def njit(parallel=False):
+def njit(parallel=False, fastmath=False):
     """``numba.njit(cache=True, ...)``: compiled once per machine, then loaded from cache.
 
     With numba off the undecorated Python function is returned (it is never called: the
@@ -40,7 +40,8 @@ def njit(parallel=False):
     def wrap(fn):
         if not USE_NUMBA:
             return fn
-        return numba.njit(cache=True, parallel=parallel and PARALLEL, nogil=True)(fn)
+        return numba.njit(cache=True, parallel=parallel and PARALLEL, fastmath=fastmath,
+                          nogil=True)(fn)
     return wrap
 
 

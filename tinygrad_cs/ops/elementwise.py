@@ -5,7 +5,8 @@ Notation in the docstrings: ``g`` is the gradient flowing in from the output.
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
+from ..kernels import elementwise as K
 from ..registry import Case, Input
 from .reduce import unbroadcast
 
@@ -239,11 +240,14 @@ class LeakyRelu(Function):
 
     def forward(self, x, alpha=0.01):
         self.alpha = alpha
-        return np.where(x > 0, x, x * np.asarray(alpha, x.dtype))
+        return K.leaky_relu(x, alpha)
 
     def backward(self, g):
-        slope = np.where(self.inputs[0].data > 0, 1.0, self.alpha).astype(g.dtype)
-        return g * slope
+        if is_grad_enabled():  # create_graph: g times a constant slope mask, differentiable
+            slope = np.where(self.inputs[0].data > 0, 1.0, self.alpha).astype(g.dtype)
+            return g * slope
+        from ..tensor import Tensor
+        return Tensor(K.leaky_relu_backward(g.data, self.inputs[0].data, self.alpha))
 
     cases = [Case(lambda x: x.leaky_relu(0.2), [Input((2, 3), "away_from_zero")])]
 
