@@ -86,6 +86,15 @@ class SqueezeNet(nn.Module):
             feats.append(x)
         return feats
 
+    def export_npz(self, path):
+        """Save the weights as .npz (atomically), without the untrained classifier of a
+        features-only model."""
+        from tinygrad_cs.io import save_npz_atomic
+        sd = self.state_dict()
+        if not self.has_classifier:
+            sd = {k: v for k, v in sd.items() if k.startswith("features.")}
+        save_npz_atomic(path, sd)
+
 
 def _check_images(x):
     if x.ndim != 4 or x.shape[1] != 3:

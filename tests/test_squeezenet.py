@@ -135,11 +135,17 @@ def test_weight_errors(tmp_path):
 
 def test_weights_round_trip_through_npz(tmp_path):
     m = SqueezeNet()
-    m.save(tmp_path / "sq.npz")
+    m.export_npz(tmp_path / "sq.npz")
     m2 = load_squeezenet(str(tmp_path / "sq.npz"))
     for (k, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
         np.testing.assert_array_equal(a, b, err_msg=k)
     assert m2.has_classifier
+    sd = {k: v for k, v in m.state_dict().items() if k.startswith("features.")}
+    features_only = load_weights(SqueezeNet(), sd)
+    features_only.export_npz(tmp_path / "f.npz")
+    with np.load(tmp_path / "f.npz") as f:
+        assert sorted(f.files) == sorted(sd)
+    assert not load_squeezenet(str(tmp_path / "f.npz")).has_classifier
 
 
 def test_image_helpers(tmp_path):
@@ -156,3 +162,87 @@ def test_image_helpers(tmp_path):
         load_image(tmp_path / "nothing.png")
     with pytest.raises(ValueError, match=r"expected an \(H, W, 3\) uint8"):
         preprocess(np.zeros((4, 4)))
+
+
+def write_legacy_pth(path, state):
+    """A minimal writer of PyTorch's legacy checkpoint layout (what torchvision's
+    squeezenet1_1-b8a52dc0.pth uses), without torch: the pickle names
+    torch._utils._rebuild_tensor_v2 and torch.FloatStorage through stand-in modules."""
+    import collections
+    import pickle
+    import sys
+    import types
+
+    torch_mod, utils_mod = types.ModuleType("torch"), types.ModuleType("torch._utils")
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("never called while writing")
+
+    class FloatStorage:
+        pass
+
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
+    utils_mod._rebuild_tensor_v2, torch_mod.FloatStorage, torch_mod._utils = _rebuild_tensor_v2, FloatStorage, utils_mod
+
+    class StorageRef:
+        def __init__(self, key, array):
+            self.key, self.array = key, array
+
+    class TensorRef:
+        def __init__(self, storage, shape):
+            self.storage, self.shape = storage, shape
+
+        def __reduce__(self):
+            strides = tuple(int(s) for s in np.cumprod((1,) + self.shape[::-1][:-1])[::-1])
+            return (_rebuild_tensor_v2, (self.storage, 0, self.shape, strides, False, collections.OrderedDict()))
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, StorageRef):
+                return ("storage", FloatStorage, obj.key, "cpu", obj.array.size, None)
+            return None
+
+    storages = [StorageRef(str(i), np.ascontiguousarray(v, np.float32).ravel()) for i, v in enumerate(state.values())]
+    obj = collections.OrderedDict((k, TensorRef(s, tuple(v.shape))) for (k, v), s in zip(state.items(), storages))
+    saved = {name: sys.modules.get(name) for name in ("torch", "torch._utils")}
+    sys.modules["torch"], sys.modules["torch._utils"] = torch_mod, utils_mod
+    try:
+        with open(path, "wb") as f:
+            for header in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}):
+                pickle.dump(header, f, protocol=2)
+            Pickler(f, protocol=2).dump(obj)
+            pickle.dump([s.key for s in storages], f, protocol=2)
+            for s in storages:
+                f.write(np.int64(s.array.size).tobytes())
+                f.write(s.array.astype("<f4").tobytes())
+    finally:
+        for name, mod in saved.items():
+            if mod is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = mod
+
+
+def test_torchvision_checkpoint_is_downloaded_checked_cached_and_read(tmp_path, monkeypatch):
+    """The download path of load_squeezenet('torchvision-pth'), on a file:// URL."""
+    import hashlib
+
+    import models.squeezenet as S
+    from models import data as D
+    sd = {k: v for k, v in SqueezeNet().state_dict().items() if k.startswith("features.")}
+    src = tmp_path / "squeezenet1_1-test.pth"
+    write_legacy_pth(src, sd)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    monkeypatch.setattr(S, "TORCHVISION_URL", src.as_uri())
+    monkeypatch.setattr(S, "TORCHVISION_HASH", f"sha256:{digest[:8]}")
+    monkeypatch.setenv(D.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.delenv(D.ENV_DATA, raising=False)
+    model = load_squeezenet("torchvision-pth")
+    assert (tmp_path / "cache" / "squeezenet" / src.name).exists()
+    for k, v in sd.items():
+        np.testing.assert_array_equal(model.state_dict()[k], v, err_msg=k)
+    monkeypatch.setattr(S, "TORCHVISION_HASH", "sha256:00000000")
+    (tmp_path / "cache" / "squeezenet" / src.name).unlink()
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        load_squeezenet("torchvision-pth")

@@ -1,0 +1,45 @@
+"""Time one GAN iteration (one discriminator step + one generator step, batch 128) for each
+variant; WGAN-GP counts one critic step with its gradient penalty.  Ratios against PyTorch
+CPU are measured in the same run when torch==2.13.0 is available.
+
+    python benchmarks/bench_gan.py [--torch-python PATH] [--unset-openblas-env]
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+from common import machine, table, timeit, torch_timings  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--torch-python")
+    ap.add_argument("--unset-openblas-env", action="store_true")
+    ap.add_argument("--variants", nargs="+", default=["vanilla", "lsgan", "dcgan", "wgan-gp"])
+    args = ap.parse_args()
+    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+    from models.gan_training import GANTrainer
+
+    images = np.random.default_rng(0).uniform(-1, 1, (128 * 20, 784)).astype(np.float32)
+    ours = {}
+    for v in args.variants:
+        trainer = GANTrainer(v, images, seed=0, n_critic=1)
+        ours[v] = timeit(trainer.step, repeat=3 if v in ("dcgan", "wgan-gp") else 10)
+    theirs = torch_timings(os.path.join(HERE, "torch_gan_side.py"), args.torch_python)
+    rows = [[v, f"{ours[v] * 1e3:.0f}"] + ([f"{theirs[v] * 1e3:.0f}", f"{ours[v] / theirs[v]:.2f}"]
+                                            if theirs else []) for v in args.variants]
+    print(f"machine: {machine()}")
+    print(table(rows, ["variant", "ours ms/iter"] + (["torch ms/iter", "ours/torch"] if theirs else [])))
+
+
+if __name__ == "__main__":
+    main()

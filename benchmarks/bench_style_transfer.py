@@ -1,0 +1,80 @@
+"""Time style transfer (the starry_night preset: 192 px, content layer 3, style layers
+1,4,6,7) per iteration, and the same loop in PyTorch CPU when available; print the ratio
+and where our time goes (a profile of the top functions).
+
+    python benchmarks/bench_style_transfer.py --data DIR [--torch-python PATH] [--iters 30]
+"""
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+from common import machine  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data")
+    ap.add_argument("--torch-python")
+    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--unset-openblas-env", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="print where the time goes")
+    args = ap.parse_args()
+    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+    from models.data import find_file
+    from models.images import load_image, preprocess
+    from models.squeezenet import WEIGHTS, load_squeezenet
+    from models.style_transfer import PRESETS, style_transfer
+
+    model = load_squeezenet("torchvision", args.data)
+    preset = dict(PRESETS["starry_night"])
+    content = preprocess(load_image(find_file("styles/tubingen.jpg", args.data)), 192)
+    style = preprocess(load_image(find_file("styles/" + preset.pop("style"), args.data)), preset["style_size"])
+    stamps = []
+    run = lambda n: style_transfer(content, style, num_iters=n, model=model, quiet=True,  # noqa: E731
+                                   callback=lambda t, img, h: stamps.append(time.perf_counter()),
+                                   **preset)
+    run(3)
+    stamps.clear()
+    run(args.iters + 1)
+    ours = (stamps[-1] - stamps[0]) / args.iters * 1000
+    print(f"machine: {machine()}")
+    print(f"ours: {ours:.1f} ms/iteration ({ours * 200 / 1000:.1f} s for 200)")
+
+    python = args.torch_python
+    if python:
+        with tempfile.TemporaryDirectory() as tmp:
+            inputs = os.path.join(tmp, "inputs.npz")
+            np.savez(inputs, content=content.data, style=style.data)
+            weights = str(find_file(WEIGHTS["torchvision"][0], args.data))
+            out = subprocess.run([python, os.path.join(HERE, "torch_style_side.py"), weights, inputs],
+                                 capture_output=True, text=True, check=True,
+                                 env=dict(os.environ, BENCH_ITERS=str(args.iters)))
+            theirs = json.loads(out.stdout.strip().splitlines()[-1])["ms_per_iter"]
+        print(f"torch: {theirs:.1f} ms/iteration; ours/torch = {ours / theirs:.2f}")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        run(10)
+        prof.disable()
+        s = io.StringIO()
+        pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(12)
+        print(s.getvalue())
+
+
+if __name__ == "__main__":
+    main()
