@@ -6,7 +6,6 @@ CPU are measured in the same run when torch==2.13.0 is available.
 """
 import argparse
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -15,7 +14,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine, table, timeit, torch_timings  # noqa: E402
+from common import machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
 
 
 def main():
@@ -24,9 +23,7 @@ def main():
     ap.add_argument("--unset-openblas-env", action="store_true")
     ap.add_argument("--variants", nargs="+", default=["vanilla", "lsgan", "dcgan", "wgan-gp"])
     args = ap.parse_args()
-    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+    rerun_without_openblas_env(args.unset_openblas_env)
     from models.gan_training import GANTrainer
 
     images = np.random.default_rng(0).uniform(-1, 1, (128 * 20, 784)).astype(np.float32)

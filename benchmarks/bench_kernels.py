@@ -10,7 +10,6 @@ measured in one run.
 """
 import argparse
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,7 +18,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine, table, timeit, torch_timings  # noqa: E402
+from common import machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
 from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
 
 
@@ -73,9 +72,7 @@ def main():
     ap.add_argument("--torch-python", help="python with torch==2.13.0 for the PyTorch column")
     ap.add_argument("--unset-openblas-env", action="store_true")
     args = ap.parse_args()
-    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+    rerun_without_openblas_env(args.unset_openblas_env)
 
     ours = ours_and_reference()
     theirs = torch_timings(os.path.join(HERE, "torch_side.py"), args.torch_python)

@@ -21,7 +21,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine  # noqa: E402
+from common import machine, rerun_without_openblas_env  # noqa: E402
 
 
 def main():
@@ -32,9 +32,7 @@ def main():
     ap.add_argument("--unset-openblas-env", action="store_true")
     ap.add_argument("--profile", action="store_true", help="print where the time goes")
     args = ap.parse_args()
-    if args.unset_openblas_env and ("OPENBLAS_CORETYPE" in os.environ or "OPENBLAS_L2_SIZE" in os.environ):
-        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+    rerun_without_openblas_env(args.unset_openblas_env)
     from models.data import find_file
     from models.images import load_image, preprocess
     from models.squeezenet import WEIGHTS, load_squeezenet

@@ -50,3 +50,15 @@ def table(rows, headers):
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
                      + [line(r) for r in rows])
+
+
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def rerun_without_openblas_env(wanted: bool):
+    """With ``wanted``, re-run this script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
+    (they slow a current NumPy; only a benchmark's own process may drop them), and exit
+    with its status.  Returns when there is nothing to unset."""
+    if wanted and any(v in os.environ for v in OPENBLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
+        sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))

@@ -27,23 +27,20 @@ def test_an_op_without_cases_is_noticed():
     assert "Uncovered" not in ops_without_cases()
 
 
+def case_of(name, k):
+    if not ALL[name]:
+        pytest.fail(f"op {name} has no gradcheck case")
+    return ALL[name][k]
+
+
 @pytest.mark.parametrize("name,k", PARAMS)
 def test_gradcheck(name, k):
-    cases = ALL[name]
-    if not cases:
-        pytest.fail(f"op {name} has no gradcheck case")
-    case = cases[k]
-    inputs = case.draw(np.random.default_rng(k))
-    assert gradcheck(case.fn, inputs)
+    case = case_of(name, k)
+    assert gradcheck(case.fn, case.draw(np.random.default_rng(k)))
 
 
 @pytest.mark.parametrize("name,k", PARAMS)
 def test_gradgradcheck(name, k):
-    cases = ALL[name]
-    if not cases:
-        pytest.fail(f"op {name} has no gradcheck case")
-    case = cases[k]
-    if not case.gradgrad:
-        return  # the case says why it is first-order only
-    inputs = case.draw(np.random.default_rng(100 + k))
-    assert gradgradcheck(case.fn, inputs)
+    case = case_of(name, k)
+    if case.gradgrad:  # a case that is first-order only says why, next to it
+        assert gradgradcheck(case.fn, case.draw(np.random.default_rng(100 + k)))
