@@ -34,7 +34,7 @@ def image_path(name, data_dir):
 
 
 def side_by_side(content, styles, result, title, path):
-    panels = [("content", content)] + [(f"style {i + 1}" if len(styles) > 1 else "style", s)
+    panels = ([("content", content)] if content is not None else []) + [(f"style {i + 1}" if len(styles) > 1 else "style", s)
                                        for i, s in enumerate(styles)] + [("result", result)]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6))
     for ax, (name, img) in zip(axes, panels):
@@ -68,8 +68,11 @@ def run(name, settings, args, model):
     seconds = time.perf_counter() - t0
     out = os.path.join(args.out, name)
     save_image(result.to_uint8(), out + ".png")
-    style_previews = [np.asarray(load_image(s, settings["image_size"])) for s in styles]
-    side_by_side(np.asarray(load_image(content, settings["image_size"])), style_previews,
+    style_previews = [np.asarray(load_image(s, settings["image_size"])) for s in styles
+                      if any(settings["style_weights"])]  # feature inversion uses no style
+    content_preview = (np.asarray(load_image(content, settings["image_size"]))
+                       if settings["content_weight"] else None)  # texture synthesis has none
+    side_by_side(content_preview, style_previews,
                  result.to_uint8(), f"{name}: {args.iters} iterations, {seconds:.1f} s",
                  out + "_figure.png")
     plot_curves({k: v for k, v in result.history.items() if any(v)}, out + "_losses.png",

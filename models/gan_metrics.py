@@ -7,6 +7,8 @@
   |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))   (the FID, with our classifier's features).
 * class shares: the fraction of samples classified as each digit.
 """
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -22,7 +24,9 @@ def frechet_distance(features_a, features_b) -> float:
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = linalg.sqrtm(cov_a @ cov_b)
+    with warnings.catch_warnings():  # a near-singular product is handled just below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(root).all():  # near-singular product: regularise slightly
         off = np.eye(len(cov_a)) * 1e-6
         root = linalg.sqrtm((cov_a + off) @ (cov_b + off))
