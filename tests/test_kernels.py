@@ -230,3 +230,22 @@ def test_fused_elementwise_kernels_equal_references():
     E._adam_numba(w2, grad_, m2, v2, 0.01, 0.9, 0.999, 1e-8, 3)
     for a, b in ((w1, w2), (m1, m2), (v1, v2)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("N", [1, 3])
+def test_chunked_conv_paths_equal_the_references(N, monkeypatch):
+    """The chunked im2col path (with several chunks) and the 1x1 matrix-product path."""
+    from tinygrad_cs.kernels import conv as KC
+    monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 200)  # force many small chunks
+    for (k, s, p) in [(3, 2, 1), (1, 1, 0), (4, 2, 1)]:
+        x = rng.standard_normal((N, 3, 7, 6))
+        w = rng.standard_normal((5, 3, k, k))
+        y = KC.conv2d_reference(x, w, (s, s), (p, p))
+        np.testing.assert_allclose(KC.conv2d_chunked(x, w, (s, s), (p, p)), y, atol=1e-12)
+        g = rng.standard_normal(y.shape)
+        np.testing.assert_allclose(KC.weight_grad_chunked(x, g, (k, k), (s, s), (p, p)),
+                                   KC.weight_grad_reference(x, g, (k, k), (s, s), (p, p)), atol=1e-12)
+        wt = rng.standard_normal((5, 3, k, k))
+        np.testing.assert_allclose(KC.conv_transpose2d_chunked(g, wt, (s, s), (p, p), (7, 6)),
+                                   KC.conv_transpose2d_reference(g, wt, (s, s), (p, p), (7, 6)),
+                                   atol=1e-12)

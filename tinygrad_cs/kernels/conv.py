@@ -49,11 +49,40 @@ def weight_grad_reference(x, g, kernel_hw, stride, padding):
     return (g_mat @ cols.T).reshape((O, C) + tuple(kernel_hw))
 
 
+# -- 1x1 convolutions are plain matrix products (no patches to gather) -------------------------------
+
+def _is_pointwise(kernel_hw, stride, padding):
+    return tuple(kernel_hw) == (1, 1) and tuple(stride) == (1, 1) and tuple(padding) == (0, 0)
+
+
+def conv2d_pointwise(x, w):
+    """y[n] = W (O, C) @ x[n] (C, H*W), batched over n."""
+    N, C, H, W = x.shape
+    return np.matmul(w.reshape(w.shape[0], C), x.reshape(N, C, H * W)).reshape(N, -1, H, W)
+
+
+def conv_transpose2d_pointwise(x, w):
+    N, Cin, H, W = x.shape
+    return np.matmul(w.reshape(Cin, -1).T, x.reshape(N, Cin, H * W)).reshape(N, -1, H, W)
+
+
+def weight_grad_pointwise(x, g):
+    N, C, H, W = x.shape
+    O = g.shape[1]
+    g_mat = g.reshape(N, O, H * W)
+    x_mat = x.reshape(N, C, H * W)
+    if N == 1:
+        return (g_mat[0] @ x_mat[0].T).reshape(O, C, 1, 1)
+    return np.einsum("nok,nck->oc", g_mat, x_mat, optimize=True).reshape(O, C, 1, 1)
+
+
 # -- chunked versions (same results) -----------------------------------------------------------
 
 def conv2d_chunked(x, w, stride, padding):
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
+    if _is_pointwise((kh, kw), stride, padding):
+        return conv2d_pointwise(x, w)
     Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
@@ -73,6 +102,8 @@ def conv2d_chunked(x, w, stride, padding):
 def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
+    if _is_pointwise((kh, kw), stride, padding) and tuple(out_hw) == (H, W):
+        return conv_transpose2d_pointwise(x, w)
     K, HW = Cout * kh * kw, H * W
     b = _chunk(N, K, HW)
     w_t = np.ascontiguousarray(w.reshape(Cin, K).T)
@@ -87,6 +118,8 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
 
 
 def weight_grad_chunked(x, g, kernel_hw, stride, padding):
+    if _is_pointwise(kernel_hw, stride, padding) and x.shape[2:] == g.shape[2:]:
+        return weight_grad_pointwise(x, g)
     N, C = x.shape[:2]
     O, Ho, Wo = g.shape[1:]
     kh, kw = kernel_hw
