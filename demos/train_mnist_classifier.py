@@ -15,12 +15,26 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from demos.plotting import plot_curves  # noqa: E402
+from demos.plotting import plt, save_figure  # noqa: E402
 from layers import init  # noqa: E402
 from models.mnist import load_mnist  # noqa: E402
 from models.mnist_classifier import MNISTClassifier, accuracy, train_epoch  # noqa: E402
 from tinygrad_cs.io import write_text_atomic  # noqa: E402
 from tinygrad_cs.optim import Adam, StepLR  # noqa: E402
+
+
+def plot_history(history, path):
+    """Training loss per batch (left) and test accuracy per epoch (right)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.plot(np.arange(1, len(history["loss"]) + 1), history["loss"], linewidth=0.7)
+    ax1.set(yscale="log", xlabel="iteration", ylabel="training loss (cross-entropy)")
+    epochs = np.arange(1, len(history["test_acc"]) + 1)
+    ax2.plot(epochs, 100 * np.array(history["test_acc"]), "o-")
+    ax2.set(xlabel="epoch", ylabel="test accuracy (%)", xticks=epochs)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"MNIST CNN: test accuracy {history['test_acc'][-1]:.2%}")
+    save_figure(fig, path)
 
 
 def main(argv=None):
@@ -54,8 +68,7 @@ def main(argv=None):
         history["epoch_seconds"].append(seconds)
         print(f"epoch {epoch + 1}: test accuracy {acc:.4f}, {seconds:.1f} s", flush=True)
         model.save(os.path.join(args.out, "classifier.npz"))
-    plot_curves({"training loss": history["loss"]}, os.path.join(args.out, "loss.png"), logy=True,
-                title=f"MNIST CNN: test accuracy {history['test_acc'][-1]:.2%}")
+    plot_history(history, os.path.join(args.out, "loss.png"))
     write_text_atomic(os.path.join(args.out, "history.json"), json.dumps(history))
     print(f"saved {args.out}/classifier.npz, loss.png; final test accuracy {history['test_acc'][-1]:.4f}")
     return history
