@@ -31,7 +31,8 @@ def frechet_distance(features_a, features_b) -> float:
         off = np.eye(len(cov_a)) * 1e-6
         root = linalg.sqrtm((cov_a + off) @ (cov_b + off))
     root = root.real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+    # a distance is >= 0; a tiny negative value (identical sets) is rounding error
+    return max(0.0, float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root)))
 
 
 def class_shares(probs, n_classes=10) -> np.ndarray:
