@@ -41,9 +41,21 @@ def _check_conv(op, x, w, channels_axis_of_w):
                         "(e.g. .astype(np.float32)).")
 
 
-def output_padding_for(in_size, out_size, k, stride, padding):
-    """The output_padding that makes conv_transpose2d map ``out_size`` back to ``in_size``."""
-    return in_size - ((out_size - 1) * stride - 2 * padding + k)
+def _add_bias(y, b):
+    """y (N, O, H, W) += b (O,) in place: one pass, no extra output array."""
+    if b is not None:
+        if b.shape != (y.shape[1],):
+            raise ValueError(f"conv: bias has shape {b.shape}, expected ({y.shape[1]},) for "
+                             f"{y.shape[1]} output channels.")
+        y += b.reshape(1, -1, 1, 1).astype(y.dtype, copy=False)
+    return y
+
+
+def _bias_grad(node, g):
+    """(db,) = (sum of g over N, H, W,) when the op has a bias input, else ()."""
+    if len(node.inputs) < 3:
+        return ()
+    return (g.sum(axis=(0, 2, 3)) if node.needs_input_grad[2] else None,)
 
 
 class Conv2d(Function):
@@ -51,7 +63,7 @@ class Conv2d(Function):
     Ho = (H + 2p - kh) // s + 1.   dx = conv_transpose2d(g, w),  dw = conv2d_weight_grad(x, g).
     """
 
-    def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
         _check_conv("conv2d", x, w, 1)
         self.stride, self.padding = stride, padding
         Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip(x.shape[2:], w.shape[2:],
@@ -59,10 +71,10 @@ class Conv2d(Function):
         if Ho <= 0 or Wo <= 0:
             raise ValueError(f"conv2d: a {w.shape[2]}x{w.shape[3]} kernel with padding "
                              f"{padding} does not fit an input of spatial size {x.shape[2:]}.")
-        return K.conv2d(x, w, stride, padding)
+        return _add_bias(K.conv2d(x, w, stride, padding), b)
 
     def backward(self, g):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         dx = dw = None
         if self.needs_input_grad[0]:
             dx = ConvTranspose2d.apply(g, w, stride=self.stride, padding=self.padding,
@@ -70,9 +82,11 @@ class Conv2d(Function):
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(x, g, kernel_hw=w.shape[2:], stride=self.stride,
                                         padding=self.padding)
-        return dx, dw
+        return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))]),
+             Case(lambda x, w, b: Conv2d.apply(x, w, b, stride=(1, 2)),
+                  [Input((2, 2, 4, 5)), Input((3, 2, 3, 3)), Input((3,))], description="bias"),
              Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 1), padding=(1, 2)),
                   [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))])]
 
@@ -83,27 +97,30 @@ class ConvTranspose2d(Function):
     dx = conv2d(g, w),  dw = conv2d_weight_grad(g, x).
     """
 
-    def forward(self, x, w, stride=(1, 1), padding=(0, 0), out_hw=None):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), out_hw=None):
         _check_conv("conv_transpose2d", x, w, 0)
         self.stride, self.padding = stride, padding
-        return K.conv_transpose2d(x, w, stride, padding, out_hw)
+        return _add_bias(K.conv_transpose2d(x, w, stride, padding, out_hw), b)
 
     def backward(self, g):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         dx = dw = None
         if self.needs_input_grad[0]:
             dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(g, x, kernel_hw=w.shape[2:], stride=self.stride,
                                         padding=self.padding)
-        return dx, dw
+        return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
                                                      out_hw=(6, 6)),
                   [Input((2, 3, 3, 3)), Input((3, 2, 4, 4))]),
              Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 1), padding=(0, 1),
                                                      out_hw=(6, 3)),
-                  [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1")]
+                  [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1"),
+             Case(lambda x, w, b: ConvTranspose2d.apply(x, w, b, stride=(2, 2), padding=(1, 1),
+                                                        out_hw=(4, 4)),
+                  [Input((1, 2, 2, 2)), Input((2, 3, 4, 4)), Input((3,))], description="bias")]
 
 
 class Conv2dWeightGrad(Function):
@@ -139,8 +156,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None; stride, padding: int or
     pair.  Returns (N, O, Ho, Wo) with Ho = (H + 2*padding - kh) // stride + 1.
     """
-    y = Conv2d.apply(x, weight, stride=pair(stride, "stride"), padding=pair(padding, "padding"))
-    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=pair(stride, "stride"), padding=pair(padding, "padding"))
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
@@ -164,5 +181,5 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(out_hw) <= 0:
         raise ValueError(f"conv_transpose2d: padding {padding} is too large for input {x.shape}"
                          f" and kernel {weight.shape[2:]}.")
-    y = ConvTranspose2d.apply(x, weight, stride=stride, padding=padding, out_hw=out_hw)
-    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d.apply(*inputs, stride=stride, padding=padding, out_hw=out_hw)
