@@ -4,7 +4,6 @@ CPU are measured in the same run when torch==2.13.0 is available.
 
     python benchmarks/bench_gan.py [--torch-python PATH] [--unset-openblas-env]
 """
-import argparse
 import os
 import sys
 
@@ -14,13 +13,11 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
+from common import benchmark_parser, machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--torch-python")
-    ap.add_argument("--unset-openblas-env", action="store_true")
+    ap = benchmark_parser(__doc__)
     ap.add_argument("--variants", nargs="+", default=["vanilla", "lsgan", "dcgan", "wgan-gp"])
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)

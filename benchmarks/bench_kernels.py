@@ -8,7 +8,6 @@ measured in one run.
 --unset-openblas-env: re-run this script with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset
   (they slow a current NumPy; both sides are then measured without them).
 """
-import argparse
 import os
 import sys
 
@@ -18,7 +17,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
+from common import benchmark_parser, machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
 from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
 
 
@@ -68,9 +67,7 @@ def ours_and_reference():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--torch-python", help="python with torch==2.13.0 for the PyTorch column")
-    ap.add_argument("--unset-openblas-env", action="store_true")
+    ap = benchmark_parser(__doc__)
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
 

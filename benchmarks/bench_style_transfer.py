@@ -4,7 +4,6 @@ and where our time goes (a profile of the top functions).
 
     python benchmarks/bench_style_transfer.py --data DIR [--torch-python PATH] [--iters 30]
 """
-import argparse
 import cProfile
 import io
 import json
@@ -21,15 +20,13 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import machine, rerun_without_openblas_env  # noqa: E402
+from common import benchmark_parser, machine, rerun_without_openblas_env  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = benchmark_parser(__doc__)
     ap.add_argument("--data")
-    ap.add_argument("--torch-python")
     ap.add_argument("--iters", type=int, default=30)
-    ap.add_argument("--unset-openblas-env", action="store_true")
     ap.add_argument("--profile", action="store_true", help="print where the time goes")
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)

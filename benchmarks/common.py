@@ -1,4 +1,5 @@
 """Timing helpers shared by the benchmarks: median of repeated runs after a warm-up."""
+import argparse
 import json
 import os
 import platform
@@ -62,3 +63,12 @@ def rerun_without_openblas_env(wanted: bool):
     if wanted and any(v in os.environ for v in OPENBLAS_VARS):
         env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
         sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
+
+
+def benchmark_parser(doc) -> argparse.ArgumentParser:
+    """The options every benchmark shares: the PyTorch interpreter and the OpenBLAS switch."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--torch-python", help="a python with torch==2.13.0 for the PyTorch column")
+    ap.add_argument("--unset-openblas-env", action="store_true",
+                    help="run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
+    return ap
