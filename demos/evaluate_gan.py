@@ -52,14 +52,16 @@ def main(argv=None):
     p.add_argument("--data")
     p.add_argument("-n", type=int, default=10000, help="samples per generator")
     p.add_argument("--table", default="out/gan_scores.md")
+    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test digits (quick runs)")
     args = p.parse_args(argv)
     if not os.path.exists(args.classifier):
         p.error(f"no classifier at {args.classifier}; train one with demos/train_mnist_classifier.py")
     model = MNISTClassifier()
     model.load(args.classifier)
     data = load_mnist(args.data)
-    test_feats = features(model, data["x_test"])
-    rows = [("real test digits", "-", *scores(model, data["x_test"], test_feats))]
+    x_test = data["x_test"][:args.test_limit]
+    test_feats = features(model, x_test)
+    rows = [("real test digits", "-", *scores(model, x_test, test_feats))]
     for run in args.runs:
         info, digits = generate(run, args.n)
         label = f"{info['variant']} ({info['iterations']} it, {info['epochs']:.1f} ep)"

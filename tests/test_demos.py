@@ -39,7 +39,8 @@ def test_mnist_gan_and_evaluation_demos(tmp_path):
                  "checkpoint.npz", "generator.npz"):
         assert (run / name).exists(), name
     rows = evaluate_gan.main([str(run), "--classifier", str(tmp_path / "cls" / "classifier.npz"),
-                              "-n", "300", "--table", str(tmp_path / "scores.md")])
+                              "-n", "300", "--test-limit", "1000",
+                              "--table", str(tmp_path / "scores.md")])
     assert rows[0][0] == "real test digits" and 1 <= rows[0][2] <= 10
     assert np.isclose(sum(rows[1][4]), 1.0)
     assert "classifier score" in (tmp_path / "scores.md").read_text()
