@@ -184,8 +184,6 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     does) their gradients are returned instead and no ``.grad`` is touched; only the part of
     the graph that leads to those inputs is visited.
     """
-    from .tensor import Tensor
-
     if retain_graph is None:
         retain_graph = create_graph
     node_grads = {}  # id(node) -> gradient of that node's output

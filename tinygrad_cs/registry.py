@@ -19,7 +19,7 @@ A case is a function of Tensors plus a description of the inputs::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -82,7 +82,7 @@ class Case:
     gradgrad: bool = True
     make_inputs: Callable | None = None
     description: str = ""
-    requires_grad: Sequence[bool] | None = field(default=None)
+    requires_grad: Sequence[bool] | None = None
 
     def draw(self, rng):
         """The case's inputs as float64 Tensors."""

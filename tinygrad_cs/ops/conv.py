@@ -11,7 +11,6 @@ Layout: x (N, C, H, W); conv2d weights (O, C, kh, kw); conv_transpose2d weights
 (C_in, C_out, kh, kw) as in PyTorch.  Like PyTorch, "conv" means cross-correlation (the
 kernel is not flipped).
 """
-import numpy as np
 
 from ..autograd import Function
 from ..kernels import conv as K
