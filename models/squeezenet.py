@@ -77,11 +77,12 @@ class SqueezeNet(nn.Module):
                 "load_squeezenet('onnxzoo') or a torchvision .pth checkpoint, to classify.")
         return self.classifier(self.features(x)).flatten(1)
 
-    def extract_features(self, x):
-        """The 13 outputs of ``features``, in order (index 0..12), for x (N, 3, H, W)."""
+    def extract_features(self, x, upto=None):
+        """The 13 outputs of ``features``, in order (index 0..12), for x (N, 3, H, W);
+        with ``upto``, only outputs 0..upto (style transfer needs no deeper layer)."""
         _check_images(x)
         feats = []
-        for layer in self.features:
+        for layer in self.features[:None if upto is None else upto + 1]:
             x = layer(x)
             feats.append(x)
         return feats

@@ -81,11 +81,7 @@ class Result:
 
 def extract_features(model, x, upto):
     """Outputs of model.features[0..upto] for x (only as deep as the losses need)."""
-    feats = []
-    for layer in model.features[:upto + 1]:
-        x = layer(x)
-        feats.append(x)
-    return feats
+    return model.extract_features(x, upto)
 
 
 def style_targets_for(model, style_images, style_layers, blend_weights=None):
