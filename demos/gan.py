@@ -69,8 +69,7 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     start = trainer.iteration
-    bar = progress(total=total, desc=f"{args.variant}")
-    bar.n = start
+    bar = progress(total=total, desc=f"{args.variant}", initial=start)
     while trainer.iteration < total:
         d, g = trainer.step()
         bar.set(D=d, G=g, epoch=round(trainer.epoch, 2))

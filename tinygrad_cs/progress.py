@@ -15,13 +15,14 @@ def _fmt_time(s):
 
 class progress:
     def __init__(self, iterable=None, total=None, desc="", width=28, file=None, log_every=10.0,
-                 disable=False):
+                 disable=False, initial=0):
         self.iterable = iterable
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.desc, self.width, self.file = desc, width, file or sys.stderr
         self.tty = hasattr(self.file, "isatty") and self.file.isatty()
         self.log_every, self.disable = log_every, disable
-        self.n, self.values = 0, {}
+        self.n, self.values = initial, {}
+        self.initial = initial  # work done before this bar started (a resumed run)
         self.start = self.last_draw = time.perf_counter()
 
     def __iter__(self):
@@ -50,7 +51,7 @@ class progress:
 
     def line(self):
         elapsed = time.perf_counter() - self.start
-        rate = self.n / elapsed if elapsed > 0 else 0.0
+        rate = (self.n - self.initial) / elapsed if elapsed > 0 else 0.0
         parts = [self.desc] if self.desc else []
         if self.total:
             frac = min(self.n / self.total, 1.0)
@@ -75,5 +76,4 @@ class progress:
     def close(self):
         if self.n or self.total == 0:
             self.draw(end="\n")
-            self.n, self.total = self.n, self.total
-            self.disable = True
+            self.disable = True  # closing twice draws once
