@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from models import gan  # noqa: E402
 from models.gan_metrics import class_shares, classifier_score, frechet_distance  # noqa: E402
 from models.gan_training import VARIANTS  # noqa: E402
-from models.mnist import load_mnist  # noqa: E402
+from models.mnist import load_mnist, to_uint8  # noqa: E402
 from models.mnist_classifier import MNISTClassifier, features, predict_proba  # noqa: E402
 from tinygrad_cs import no_grad  # noqa: E402
 from tinygrad_cs.io import write_text_atomic  # noqa: E402
@@ -36,7 +36,7 @@ def generate(run_dir, n, seed=123):
         z = gan.sample_noise(min(500, n - start), seed=[seed, start])
         out.append(G(z).data)
     x = np.concatenate(out)
-    return info, ((x + 1) * 127.5 + 0.5).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
+    return info, to_uint8(x)
 
 
 def scores(model, digits, test_features):

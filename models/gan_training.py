@@ -17,6 +17,7 @@ from tinygrad_cs.io import load_npz, save_npz_atomic
 from tinygrad_cs.optim import Adam
 
 from . import gan
+from .mnist import to_uint8
 
 # purposes, mixed into every seed so that the streams never coincide
 _SHUFFLE, _NOISE_D, _NOISE_G, _EPS, _FIXED = range(5)
@@ -124,7 +125,7 @@ class GANTrainer:
         self.G.eval()
         x = self.G(self.fixed_noise if noise is None else noise).data
         self.G.train()
-        return ((x.reshape(-1, 28, 28) + 1) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
+        return to_uint8(x)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:

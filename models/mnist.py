@@ -94,6 +94,13 @@ def to_float(x_uint8, low=-1.0, high=1.0) -> np.ndarray:
     return (x_uint8.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low))
 
 
+def to_uint8(x, low=-1.0, high=1.0) -> np.ndarray:
+    """The inverse of ``to_float``: values in [low, high] -> (N, 28, 28) uint8 digits
+    (rounded, clipped), e.g. a generator's tanh output."""
+    x = (np.asarray(x, np.float32) - low) * (255.0 / (high - low))
+    return (x + 0.5).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
+
+
 def batches(x, y=None, batch_size=128, seed=None, shuffle=True, drop_last=False):
     """Yield minibatches (x_b, y_b) (or x_b alone when y is None), shuffled with ``seed``."""
     n = len(x)

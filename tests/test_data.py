@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from models import data as D
-from models.mnist import batches, load_mnist, read_idx, to_float
+from models.mnist import batches, load_mnist, read_idx, to_float, to_uint8
 
 
 @pytest.fixture
@@ -101,6 +101,8 @@ def test_batches_and_scaling():
                           np.concatenate(list(batches(x, batch_size=4, seed=5))))
     f = to_float(np.array([0, 255], np.uint8))
     assert f.dtype == np.float32 and f.tolist() == [-1.0, 1.0]
+    digits = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    np.testing.assert_array_equal(to_uint8(to_float(digits).reshape(3, 784)), digits)
 
 
 @pytest.mark.skipif(not os.environ.get(D.ENV_DATA), reason="needs TINYGRAD_CS_DATA (CI sets it)")
