@@ -1,6 +1,8 @@
 """Fully connected layer."""
 import numpy as np
 
+from tinygrad_cs import functional as F
+
 from .init import default_init_, fans
 from .module import Module, Parameter
 
@@ -19,8 +21,7 @@ class Linear(Module):
         if x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, "
                              f"got shape {x.shape}.")
-        y = x @ self.weight.T
-        return y if self.bias is None else y + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

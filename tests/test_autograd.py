@@ -17,6 +17,22 @@ def test_tensor_used_several_times_accumulates():
     np.testing.assert_allclose(x.grad.data, 2 * x.data + 4)
 
 
+def test_gradient_sums_never_write_into_a_callers_array():
+    # `a` and `x` each receive the caller's gradient array several times (Add passes it
+    # through unchanged).  The sums are done in place after the first addition; the
+    # caller's array must stay as it was, and the sums must still be right.
+    x = t64([0.5, -1.0])
+    a = x.exp()
+    upstream = np.array([1.0, 2.0])
+    (a + a + a + x + x + x).backward(Tensor(upstream))
+    np.testing.assert_array_equal(upstream, [1.0, 2.0])
+    np.testing.assert_allclose(x.grad.data, upstream * (3 * np.exp(x.data) + 3))
+    a = x.exp()
+    gx, = grad(a + a + a, x, Tensor(upstream))
+    np.testing.assert_array_equal(upstream, [1.0, 2.0])
+    np.testing.assert_allclose(gx.data, 3 * upstream * np.exp(x.data))
+
+
 def test_second_backward_accumulates_into_leaves_only():
     x = t64([1.0, 2.0])
     h = x * 3.0

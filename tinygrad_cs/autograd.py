@@ -165,15 +165,32 @@ def _topological_order(root_nodes):
     return order
 
 
-def _accumulate(store, key, value):
-    store[key] = value if key not in store else store[key] + value
+class _GradientSums:
+    """Sums the gradients arriving at each node (or leaf) of the graph, keyed by id().
 
+    A tensor used twice gets two gradients, to be added.  Without ``create_graph`` the
+    second one is added into a fresh array, and every later one is added *in place* into
+    that array (``np.add(..., out=...)``): no new array per addition.  Only arrays made
+    here are written to; the first gradient may be a view of a tensor used elsewhere.
+    With ``create_graph`` the additions are ordinary recorded ops, as they must be.
+    """
 
-def _accumulate_leaf(store, leaf, value):
-    """Leaves are keyed by id(); the tensor is kept beside its gradient."""
-    if id(leaf) in store:
-        value = store[id(leaf)][1] + value
-    store[id(leaf)] = (leaf, value)
+    def __init__(self, in_place):
+        self.sums, self.owned, self.in_place = {}, set(), in_place
+
+    def add(self, key, value):
+        total = self.sums.get(key)
+        if total is None:
+            self.sums[key] = value
+        elif key in self.owned and (total.shape, total.dtype) == (value.shape, value.dtype):
+            np.add(total.data, value.data, out=total.data)
+        else:
+            self.sums[key] = total + value
+            if self.in_place:
+                self.owned.add(key)
+
+    def pop(self, key):
+        return self.sums.pop(key, None)
 
 
 def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_graph=None):
@@ -186,15 +203,17 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     """
     if retain_graph is None:
         retain_graph = create_graph
-    node_grads = {}  # id(node) -> gradient of that node's output
-    leaf_grads = {}  # id(leaf tensor) -> (leaf, gradient)
+    node_grads = _GradientSums(in_place=not create_graph)  # id(node) -> its output's grad
+    leaf_grads = _GradientSums(in_place=not create_graph)  # id(leaf tensor) -> its grad
+    leaves = {}  # id(leaf tensor) -> the leaf
     roots = []
     for out, g in zip(outputs, grad_outputs):
         if out.grad_fn is None:
             if out.requires_grad:  # a leaf differentiated w.r.t. itself
-                _accumulate_leaf(leaf_grads, out, g)
+                leaves[id(out)] = out
+                leaf_grads.add(id(out), g)
             continue
-        _accumulate(node_grads, id(out.grad_fn), g)
+        node_grads.add(id(out.grad_fn), g)
         roots.append(out.grad_fn)
 
     order = _topological_order(roots)
@@ -213,7 +232,7 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
 
     with (contextlib.nullcontext() if create_graph else no_grad()):
         for node in order:
-            g = node_grads.pop(id(node), None)
+            g = node_grads.pop(id(node))
             if wanted is not None:
                 if id(node) in wanted_nodes and g is not None:
                     captured[id(node)] = g
@@ -235,19 +254,21 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
                 if gi.dtype != t.dtype:
                     gi = gi.astype(t.dtype)
                 if t.grad_fn is None:
-                    _accumulate_leaf(leaf_grads, t, gi)
+                    leaves[id(t)] = t
+                    leaf_grads.add(id(t), gi)
                 else:
-                    _accumulate(node_grads, id(t.grad_fn), gi)
+                    node_grads.add(id(t.grad_fn), gi)
             node.needs_input_grad = tuple(t.requires_grad for t in node.inputs)
             if not retain_graph:
                 node.release()
 
     if inputs is not None:
-        return [leaf_grads.get(id(t), (None, None))[1] if t.grad_fn is None
+        return [leaf_grads.sums.get(id(t)) if t.grad_fn is None
                 else captured.get(id(t.grad_fn)) for t in inputs]
 
     # Tensor.backward: accumulate into the leaves' .grad, as PyTorch does.
-    for leaf, g in leaf_grads.values():
+    for key, g in leaf_grads.sums.items():
+        leaf = leaves[key]
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
 

@@ -58,3 +58,50 @@ def matmul(a, b):
         out = out.reshape(out.shape[:out.ndim - 2] + tuple(
             n for ax, n in zip((-2, -1), out.shape[-2:]) if ax not in squeeze))
     return out
+
+
+class Linear(Function):
+    """y = x @ W^T + b for x (..., in), W (out, in), b (out,) -> (..., out).
+
+    dx = g @ W,   dW = g^T @ x (with the leading axes of x and g flattened),   db = sum of g.
+
+    It is ``x @ W.T + b`` fused into one op, for speed: written with a transpose op, dW
+    would come out as the transpose of a (in, out) array, and adding and updating such a
+    strided view is several times slower than the contiguous (out, in) array made here.
+    """
+
+    def forward(self, x, w, b=None):
+        if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
+            raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+                             f"{w.shape}: the input's last axis must equal weight.shape[1].")
+        if b is not None and b.shape != (w.shape[0],):
+            raise ValueError(f"linear: bias has shape {b.shape}, expected ({w.shape[0]},).")
+        if x.dtype != w.dtype:
+            raise TypeError(f"linear: input is {x.dtype} but the weight is {w.dtype}; convert "
+                            "one (e.g. x.astype(np.float32)).")
+        y = x @ w.T
+        if b is not None:
+            y += b.astype(y.dtype, copy=False)
+        return y
+
+    def backward(self, g):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        dx = g @ w if need[0] else None
+        dw = db = None
+        if need[1]:
+            g2 = g.reshape(-1, g.shape[-1])
+            dw = g2.T @ x.reshape(-1, x.shape[-1])
+        if len(self.inputs) > 2 and need[2]:
+            db = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return (dx, dw) if len(self.inputs) == 2 else (dx, dw, db)
+
+    cases = [Case(lambda x, w, b: Linear.apply(x, w, b),
+                  [Input((3, 4)), Input((2, 4)), Input((2,))]),
+             Case(lambda x, w: Linear.apply(x, w), [Input((2, 3, 4)), Input((5, 4))],
+                  description="no bias, two leading axes")]
+
+
+def linear(x, weight, bias=None):
+    """PyTorch's ``F.linear``: x (..., in) @ weight(out, in)^T + bias(out,)."""
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
