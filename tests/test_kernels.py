@@ -29,14 +29,14 @@ def _pairs(k, s, p):
 def test_im2col_and_col2im_numba_equal_reference(shape, dtype):
     N, C, H, W, k, s, p = shape
     (kh, kw), (sh, sw), (ph, pw) = _pairs(k, s, p)
-    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    x = rng.standard_normal((N, H, W, C)).astype(dtype)  # channels last
     cols = IM.im2col_reference(x, kh, kw, sh, sw, ph, pw)
     buf = np.full(cols.shape, np.nan, dtype)  # every entry must be written
     np.testing.assert_array_equal(IM._im2col_numba(x, kh, kw, sh, sw, ph, pw,
                                                    *_out_hw(H, W, kh, kw, sh, sw, ph, pw), buf),
                                   cols)
     back_ref = IM.col2im_reference(cols, x.shape, kh, kw, sh, sw, ph, pw)
-    back = IM._col2im_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw,
+    back = IM._col2im_numba(cols, N, H, W, C, kh, kw, sh, sw, ph, pw,
                             *_out_hw(H, W, kh, kw, sh, sw, ph, pw))
     np.testing.assert_allclose(back, back_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
     # col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)>

@@ -1,16 +1,19 @@
 """Convolution on arrays: im2col + GEMM, and its two adjoints.
 
-The reference functions are the whole idea in three lines each: build the (C*kh*kw,
-N*Ho*Wo) matrix of patches, multiply by the (O, C*kh*kw) weight matrix.  The fast versions
-compute the same thing a few images at a time: the patch matrix of a whole batch can be
-hundreds of MB (conv2 of an MNIST CNN at batch 128: 160 MB), and writing that much fresh
-memory costs more than the multiplication.  A chunk small enough to stay in cache, in a
-buffer reused across chunks, makes the GEMM the dominant cost again.
+The reference functions are the whole idea in a few lines each: build the (N*Ho*Wo,
+kh*kw*C) matrix of windows, multiply by the weights flattened to (O, kh*kw*C).  The
+patches are built from a channels-last copy of the input (see im2col.py for why); the
+results are returned in the usual (N, C, H, W) layout.
+
+The fast versions compute the same thing a few images at a time: the patch matrix of a
+whole batch can be hundreds of MB (conv2 of an MNIST CNN at batch 128: 160 MB), and writing
+that much fresh memory costs more than the multiplication.  A chunk small enough to stay in
+cache, in a buffer reused across chunks, makes the GEMM the dominant cost again.
 """
 import numpy as np
 
 from . import USE_NUMBA
-from .im2col import col2im, conv_out_size, im2col
+from .im2col import col2im, conv_out_size, im2col, to_channels_last
 
 CHUNK_ELEMENTS = 1 << 20  # patch-matrix entries per chunk (4 MB in float32)
 
@@ -19,34 +22,45 @@ def _chunk(N, K, HoWo):
     return max(1, min(N, CHUNK_ELEMENTS // max(1, K * HoWo)))
 
 
+def _weight_rows(w):
+    """(A, B, kh, kw) -> (A, kh*kw*B): each row flattened in the (i, j, channel) order of a
+    patch row."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+
+
+def _to_nchw(rows, N, H, W):
+    """(N*H*W, C) rows, one per pixel -> a contiguous (N, C, H, W) array."""
+    return np.ascontiguousarray(rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2))
+
+
 # -- references ----------------------------------------------------------------------------
 
 def conv2d_reference(x, w, stride, padding):
     """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM."""
-    N = x.shape[0]
+    N, _, H, W = x.shape
     O, _, kh, kw = w.shape
-    cols = im2col(x, kh, kw, *stride, *padding)                    # (C*kh*kw, N*Ho*Wo)
-    Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip(x.shape[2:], (kh, kw), stride, padding))
-    y = w.reshape(O, -1) @ cols                                    # (O, N*Ho*Wo)
-    return np.ascontiguousarray(y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
+    cols = im2col(to_channels_last(x), kh, kw, *stride, *padding)  # (N*Ho*Wo, kh*kw*C)
+    Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip((H, W), (kh, kw), stride, padding))
+    return _to_nchw(cols @ _weight_rows(w).T, N, Ho, Wo)              # rows (N*Ho*Wo, O)
 
 
 def conv_transpose2d_reference(x, w, stride, padding, out_hw):
     """x (N, C_in, H, W), w (C_in, C_out, kh, kw) -> (N, C_out, *out_hw): the adjoint of
     conv2d: one GEMM gives every input pixel's contribution to its window, col2im adds
     them into place."""
-    N, Cin = x.shape[:2]
-    _, Cout, kh, kw = w.shape
-    cols = w.reshape(Cin, -1).T @ x.transpose(1, 0, 2, 3).reshape(Cin, -1)
-    return col2im(cols, (N, Cout) + tuple(out_hw), kh, kw, *stride, *padding)
+    N, Cin, H, W = x.shape
+    Cout = w.shape[1]
+    cols = to_channels_last(x).reshape(-1, Cin) @ _weight_rows(w)   # (N*H*W, kh*kw*C_out)
+    out = col2im(cols, (N,) + tuple(out_hw) + (Cout,), *w.shape[2:], *stride, *padding)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
 def weight_grad_reference(x, g, kernel_hw, stride, padding):
-    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g as a matrix times the patches^T."""
+    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches."""
     C, O = x.shape[1], g.shape[1]
-    cols = im2col(x, *kernel_hw, *stride, *padding)
-    g_mat = g.transpose(1, 0, 2, 3).reshape(O, -1)
-    return (g_mat @ cols.T).reshape((O, C) + tuple(kernel_hw))
+    cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
+    dw_rows = to_channels_last(g).reshape(-1, O).T @ cols           # (O, kh*kw*C)
+    return np.ascontiguousarray(dw_rows.reshape((O,) + tuple(kernel_hw) + (C,)).transpose(0, 3, 1, 2))
 
 
 # -- 1x1 convolutions are plain matrix products (no patches to gather) -------------------------------
@@ -86,16 +100,17 @@ def conv2d_chunked(x, w, stride, padding):
     Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
-    w_mat = w.reshape(O, K)
-    cols_buf = np.empty((K, b * HW), x.dtype)
-    y_buf = np.empty((O, b * HW), x.dtype)
+    x = to_channels_last(x)
+    w_t = _weight_rows(w).T                                  # (K, O)
+    cols_buf = np.empty((b * HW, K), x.dtype)
+    y_buf = np.empty((b * HW, O), x.dtype)
     out = np.empty((N, O, Ho, Wo), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
-        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:, :m])
-        np.matmul(w_mat, cols, out=y_buf[:, :m])
-        out[n0:n1] = y_buf[:, :m].reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
+        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:m])
+        y = np.matmul(cols, w_t, out=y_buf[:m])              # one row per output pixel
+        out[n0:n1] = y.reshape(n1 - n0, Ho, Wo, O).transpose(0, 3, 1, 2)
     return out
 
 
@@ -106,14 +121,15 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
         return conv_transpose2d_pointwise(x, w)
     K, HW = Cout * kh * kw, H * W
     b = _chunk(N, K, HW)
-    w_t = np.ascontiguousarray(w.reshape(Cin, K).T)
+    x_rows = to_channels_last(x).reshape(N * HW, Cin)       # one row per input pixel
+    w_mat = _weight_rows(w)                                  # (C_in, K)
     out = np.empty((N, Cout) + tuple(out_hw), x.dtype)
-    cols_buf = np.empty((K, b * HW), x.dtype)
+    cols_buf = np.empty((b * HW, K), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        x_mat = x[n0:n1].transpose(1, 0, 2, 3).reshape(Cin, -1)
-        cols = np.matmul(w_t, x_mat, out=cols_buf[:, :x_mat.shape[1]])
-        out[n0:n1] = col2im(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw, *stride, *padding)
+        cols = np.matmul(x_rows[n0 * HW:n1 * HW], w_mat, out=cols_buf[:(n1 - n0) * HW])
+        part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
+        out[n0:n1] = part.transpose(0, 3, 1, 2)
     return out
 
 
@@ -125,14 +141,15 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     kh, kw = kernel_hw
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
-    cols_buf = np.empty((K, b * HW), x.dtype)
+    x = to_channels_last(x)
+    g_rows = to_channels_last(g).reshape(N * HW, O)          # one row per output pixel
+    cols_buf = np.empty((b * HW, K), x.dtype)
     dw = np.zeros((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:, :(n1 - n0) * HW])
-        g_mat = g[n0:n1].transpose(1, 0, 2, 3).reshape(O, -1)
-        dw += g_mat @ cols.T
-    return dw.reshape(O, C, kh, kw)
+        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:(n1 - n0) * HW])
+        dw += g_rows[n0 * HW:n1 * HW].T @ cols
+    return np.ascontiguousarray(dw.reshape(O, kh, kw, C).transpose(0, 3, 1, 2))
 
 
 if USE_NUMBA:

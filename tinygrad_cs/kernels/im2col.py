@@ -1,15 +1,23 @@
 """im2col and col2im: turn a convolution into one matrix multiplication.
 
-For x of shape (N, C, H, W), a kh x kw kernel, stride s and zero padding p, the output has
-Ho = (H + 2p - kh) // s + 1 rows (Wo likewise).  im2col builds
+For an image batch in channels-last layout, x (N, H, W, C), a kh x kw kernel, stride s and
+zero padding p, the output has Ho = (H + 2p - kh) // s + 1 rows (Wo likewise).  im2col
+builds one row per window, the window's pixels flattened:
 
-    cols[(c, i, j), (n, ho, wo)] = x_padded[n, c, ho*s + i, wo*s + j]
+    cols[(n, ho, wo), (i, j, c)] = x_padded[n, ho*s + i, wo*s + j, c]
 
-a (C*kh*kw, N*Ho*Wo) matrix, so that conv2d is  w.reshape(O, C*kh*kw) @ cols.
+a (N*Ho*Wo, kh*kw*C) matrix, so that a convolution is  cols @ w_mat^T  with the weights
+flattened in the same (i, j, c) order.
 
-col2im is its adjoint: it adds every column entry back to the pixel it came from (pixels
-covered by several windows receive several contributions).  That is what the gradient of
-im2col, and transposed convolution, need.
+col2im is its adjoint: it adds every entry back to the pixel it came from (pixels covered
+by several windows receive several contributions).  That is what the gradient of im2col,
+and transposed convolution, need.
+
+Why channels last (NHWC)?  One window row (j = 0..kw-1, all c) is then kw*C numbers next
+to each other in memory, so building the patch matrix is a series of contiguous copies.
+From NCHW every one of those numbers would come from a different place: measured on the
+second convolution of the WGAN-GP critic, the NCHW im2col took 3x as long as this one plus
+the transpose to NHWC.
 """
 import numpy as np
 
@@ -20,113 +28,105 @@ def conv_out_size(size, k, stride, padding):
     return (size + 2 * padding - k) // stride + 1
 
 
+def to_channels_last(x):
+    """(N, C, H, W) -> a contiguous (N, H, W, C) copy."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
 # -- reference (NumPy) -------------------------------------------------------------------
 
 def im2col_reference(x, kh, kw, sh, sw, ph, pw):
-    """x (N, C, H, W) -> cols (C*kh*kw, N*Ho*Wo).  One strided slice per kernel offset."""
-    N, C, H, W = x.shape
+    """x (N, H, W, C) -> cols (N*Ho*Wo, kh*kw*C).  One strided slice per kernel offset."""
+    N, H, W, C = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = np.empty((C, kh, kw, N, Ho, Wo), dtype=x.dtype)
+    xp = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    cols = np.empty((N, Ho, Wo, kh, kw, C), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            # all windows' (i, j) element at once: rows i, i+s, i+2s, ...
-            patch = xp[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw]  # (N, C, Ho, Wo)
-            cols[:, i, j] = patch.transpose(1, 0, 2, 3)
-    return cols.reshape(C * kh * kw, N * Ho * Wo)
+            # the (i, j) pixel of every window at once: rows i, i+s, i+2s, ...
+            cols[:, :, :, i, j, :] = xp[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :]
+    return cols.reshape(N * Ho * Wo, kh * kw * C)
 
 
 def col2im_reference(cols, x_shape, kh, kw, sh, sw, ph, pw):
-    """cols (C*kh*kw, N*Ho*Wo) -> x (N, C, H, W), adding overlapping contributions."""
-    N, C, H, W = x_shape
+    """cols (N*Ho*Wo, kh*kw*C) -> x (N, H, W, C), adding overlapping contributions."""
+    N, H, W, C = x_shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    cols = cols.reshape(C, kh, kw, N, Ho, Wo)
-    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    cols = cols.reshape(N, Ho, Wo, kh, kw, C)
+    xp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             # the slices of one offset never overlap each other, so += is safe here
-            xp[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
-    return xp[:, :, ph:ph + H, pw:pw + W]
+            xp[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += cols[:, :, :, i, j, :]
+    return xp[:, ph:ph + H, pw:pw + W, :]
 
 
 # -- numba ---------------------------------------------------------------------------------
 
 @njit(parallel=True)
 def _im2col_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
-    """Writes into ``cols`` (C*kh*kw, N*Ho*Wo), a preallocated buffer (see conv.py)."""
-    N, C, H, W = x.shape
-    for r in prange(C * kh * kw):  # one row per (c, i, j): rows are independent
-        c = r // (kh * kw)
-        i = (r // kw) % kh
-        j = r % kw
-        for n in range(N):
-            base = n * Ho * Wo
-            for ho in range(Ho):
-                y = ho * sh + i - ph
-                if y < 0 or y >= H:
-                    for wo in range(Wo):
-                        cols[r, base + ho * Wo + wo] = 0
-                    continue
-                for wo in range(Wo):
-                    xx = wo * sw + j - pw
-                    cols[r, base + ho * Wo + wo] = x[n, c, y, xx] if 0 <= xx < W else 0
+    """Writes into ``cols`` (N*Ho*Wo, kh*kw*C), a preallocated buffer (see conv.py)."""
+    N, H, W, C = x.shape
+    for n in prange(N):  # images are independent
+        for ho in range(Ho):
+            for wo in range(Wo):
+                row = (n * Ho + ho) * Wo + wo
+                for i in range(kh):
+                    y = ho * sh + i - ph
+                    for j in range(kw):
+                        xx = wo * sw + j - pw
+                        start = (i * kw + j) * C
+                        if 0 <= y < H and 0 <= xx < W:
+                            for c in range(C):  # C contiguous numbers in and out
+                                cols[row, start + c] = x[n, y, xx, c]
+                        else:  # this pixel of the window lies in the zero padding
+                            for c in range(C):
+                                cols[row, start + c] = 0
     return cols
 
 
 @njit(parallel=True)
-def _col2im_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo):
-    out = np.zeros((N, C, H, W), dtype=cols.dtype)
-    for nc in prange(N * C):  # each (n, c) image plane is written by one iteration only
-        n = nc // C
-        c = nc % C
-        base = n * Ho * Wo
-        plane = out[n, c]
-        for i in range(kh):
-            for j in range(kw):
-                r = (c * kh + i) * kw + j
-                # output columns wo whose input column wo*sw + j - pw lies inside [0, W)
-                lo = 0
-                while lo < Wo and lo * sw + j - pw < 0:
-                    lo += 1
-                hi = Wo
-                while hi > lo and (hi - 1) * sw + j - pw >= W:
-                    hi -= 1
-                off = j - pw
-                for ho in range(Ho):
+def _col2im_numba(cols, N, H, W, C, kh, kw, sh, sw, ph, pw, Ho, Wo):
+    out = np.zeros((N, H, W, C), dtype=cols.dtype)
+    for n in prange(N):  # each image is written by one iteration only
+        for ho in range(Ho):
+            for wo in range(Wo):
+                row = (n * Ho + ho) * Wo + wo
+                for i in range(kh):
                     y = ho * sh + i - ph
                     if y < 0 or y >= H:
                         continue
-                    src = base + ho * Wo
-                    if sw == 1:  # a separate loop without the multiply vectorises better
-                        for wo in range(lo, hi):
-                            plane[y, wo + off] += cols[r, src + wo]
-                    else:
-                        for wo in range(lo, hi):
-                            plane[y, wo * sw + off] += cols[r, src + wo]
+                    for j in range(kw):
+                        xx = wo * sw + j - pw
+                        if 0 <= xx < W:
+                            start = (i * kw + j) * C
+                            for c in range(C):
+                                out[n, y, xx, c] += cols[row, start + c]
     return out
 
 
 # -- dispatch --------------------------------------------------------------------------------
 
 def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
-    """cols (C*kh*kw, N*Ho*Wo), written into ``out`` when given (reusing a buffer avoids
-    the page faults of a fresh allocation on every call)."""
+    """x (N, H, W, C) -> cols (N*Ho*Wo, kh*kw*C), written into ``out`` when given (reusing
+    a buffer avoids the page faults of a fresh allocation on every call)."""
     if not USE_NUMBA:
         cols = im2col_reference(x, kh, kw, sh, sw, ph, pw)
         if out is not None:
             out[...] = cols
             return out
         return cols
-    N, C, H, W = x.shape
+    N, H, W, C = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
     if out is None:
-        out = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype)
+        out = np.empty((N * Ho * Wo, kh * kw * C), dtype=x.dtype)
     return _im2col_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo, out)
 
 
 def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw):
+    """cols (N*Ho*Wo, kh*kw*C) -> x (N, H, W, C) with x_shape = (N, H, W, C)."""
     if not USE_NUMBA:
         return col2im_reference(cols, x_shape, kh, kw, sh, sw, ph, pw)
-    N, C, H, W = x_shape
+    N, H, W, C = x_shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return _col2im_numba(np.ascontiguousarray(cols), N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo)
+    return _col2im_numba(np.ascontiguousarray(cols), N, H, W, C, kh, kw, sh, sw, ph, pw, Ho, Wo)
