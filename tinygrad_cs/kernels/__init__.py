@@ -15,20 +15,20 @@ def _flag(name, default):
 
 USE_NUMBA = _flag("TINYGRAD_CS_NUMBA", "1")
 
-# Kernels mark their independent outer loops with ``prange`` but are compiled serial.
-# Measured on a 2-core machine: OpenBLAS keeps its worker threads spinning for a while
-# after every matrix product, and a numba-parallel kernel started right after a GEMM
-# (im2col, pooling, the next layer) fights them for the cores -- a training step of a
-# small CNN took 2-2.5x longer with parallel kernels than with serial kernels and
-# multi-threaded BLAS.  So BLAS owns the cores.  (numba's on-disk cache does not tell
-# parallel and serial builds apart, so this is not an environment switch.)
-PARALLEL = False
+# Kernels run their independent outer loops in parallel (``prange``) on numba's threads.
+# That pays only if OpenBLAS's threads go to sleep right after each matrix product; see
+# ``tinygrad_cs/threads.py``, which arranges it, or else makes our kernels single-threaded.
+PARALLEL = True
 
 if USE_NUMBA:
     try:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency, but be forgiving
         USE_NUMBA = False
+    else:
+        from ..threads import BLAS_SLEEPS_QUICKLY
+        if not BLAS_SLEEPS_QUICKLY:
+            numba.set_num_threads(1)
 
 
 def njit(parallel=False, fastmath=False):

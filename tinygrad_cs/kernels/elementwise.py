@@ -16,37 +16,43 @@ def leaky_relu_backward_reference(g, x, alpha):
     return g * np.where(x > 0, 1, alpha).astype(g.dtype)
 
 
+# The elementwise kernels take flat (1-D) arrays: the callers flatten them with reshape(-1),
+# a view for contiguous arrays.  (Inside a parallel numba function, ravel() may copy, and
+# an in-place update of a copy is lost.)
+
 @njit(parallel=True)
 def _leaky_relu_numba(x, alpha):
-    flat = x.ravel()
-    out = np.empty_like(flat)
-    a = flat.dtype.type(alpha)
-    for i in prange(flat.size):
-        v = flat[i]
+    out = np.empty_like(x)
+    a = x.dtype.type(alpha)
+    for i in prange(x.size):
+        v = x[i]
         out[i] = v if v > 0 else v * a
-    return out.reshape(x.shape)
+    return out
 
 
 @njit(parallel=True)
 def _leaky_relu_backward_numba(g, x, alpha):
-    gf, xf = g.ravel(), x.ravel()
-    out = np.empty_like(gf)
-    a = gf.dtype.type(alpha)
-    for i in prange(gf.size):
-        out[i] = gf[i] if xf[i] > 0 else gf[i] * a
-    return out.reshape(g.shape)
+    out = np.empty_like(g)
+    a = g.dtype.type(alpha)
+    for i in prange(g.size):
+        out[i] = g[i] if x[i] > 0 else g[i] * a
+    return out
+
+
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
 
 
 def leaky_relu(x, alpha):
     if not USE_NUMBA:
         return leaky_relu_reference(x, alpha)
-    return _leaky_relu_numba(np.ascontiguousarray(x), alpha)
+    return _leaky_relu_numba(_flat(x), alpha).reshape(x.shape)
 
 
 def leaky_relu_backward(g, x, alpha):
     if not USE_NUMBA or g.shape != x.shape:
         return leaky_relu_backward_reference(g, x, alpha)
-    return _leaky_relu_backward_numba(np.ascontiguousarray(g), np.ascontiguousarray(x), alpha)
+    return _leaky_relu_backward_numba(_flat(g), _flat(x), alpha).reshape(g.shape)
 
 
 # -- Adam ----------------------------------------------------------------------------------------
@@ -63,8 +69,8 @@ def adam_reference(w, g, m, v, lr, b1, b2, eps, step):
 
 
 @njit(parallel=True, fastmath=True)
-def _adam_numba(w, g, m, v, lr, b1, b2, eps, step):
-    wf, gf, mf, vf = w.ravel(), g.ravel(), m.ravel(), v.ravel()  # views: w is contiguous
+def _adam_numba(wf, gf, mf, vf, lr, b1, b2, eps, step):
+    """Flat views of the parameter, its gradient and the two moments, updated in place."""
     t = wf.dtype.type  # do the arithmetic in the parameters' dtype (float32 is faster)
     step_size = t(lr / (1 - b1 ** step))
     inv_correction2 = t(1 / (1 - b2 ** step))
@@ -82,4 +88,5 @@ def adam_update(w, g, m, v, lr, b1, b2, eps, step):
     contiguous = all(a.flags.c_contiguous for a in (w, g, m, v))
     if not USE_NUMBA or not contiguous:
         return adam_reference(w, g, m, v, lr, b1, b2, eps, step)
-    _adam_numba(w, g, m, v, float(lr), float(b1), float(b2), float(eps), step)
+    _adam_numba(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), float(lr),
+                float(b1), float(b2), float(eps), step)

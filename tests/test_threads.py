@@ -1,0 +1,35 @@
+"""tinygrad_cs/threads.py: OpenBLAS's threads are told to sleep quickly when we can still
+tell them, and our numba kernels fall back to one thread when we cannot."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPORT = ("import os, numba; from tinygrad_cs import threads; "
+          "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), threads.BLAS_SLEEPS_QUICKLY, "
+          "numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS)")
+
+
+def run(first_import, **env_changes):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    env.update(TINYGRAD_CS_NUMBA="1", **env_changes)
+    code = f"{first_import}; import tinygrad_cs; {REPORT}"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    return out[0], out[1] == "True", int(out[2]), int(out[3])
+
+
+def test_imported_before_numpy_sets_a_short_timeout_and_kernels_use_all_threads():
+    value, quick, threads, default = run("import sys")
+    assert (value, quick, threads) == ("4", True, default)
+
+
+def test_numpy_imported_first_means_single_threaded_kernels():
+    value, quick, threads, _ = run("import numpy")
+    assert (value, quick, threads) == ("None", False, 1)
+
+
+def test_a_value_set_by_the_user_is_kept():
+    assert run("import numpy", OPENBLAS_THREAD_TIMEOUT="6")[:2] == ("6", True)
+    value, quick, threads, _ = run("import sys", OPENBLAS_THREAD_TIMEOUT="28")
+    assert (value, quick, threads) == ("28", False, 1)
