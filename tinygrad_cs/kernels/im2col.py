@@ -67,21 +67,22 @@ def col2im_reference(cols, x_shape, kh, kw, sh, sw, ph, pw):
 def _im2col_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
     """Writes into ``cols`` (N*Ho*Wo, kh*kw*C), a preallocated buffer (see conv.py)."""
     N, H, W, C = x.shape
-    for n in prange(N):  # images are independent
-        for ho in range(Ho):
-            for wo in range(Wo):
-                row = (n * Ho + ho) * Wo + wo
-                for i in range(kh):
-                    y = ho * sh + i - ph
-                    for j in range(kw):
-                        xx = wo * sw + j - pw
-                        start = (i * kw + j) * C
-                        if 0 <= y < H and 0 <= xx < W:
-                            for c in range(C):  # C contiguous numbers in and out
-                                cols[row, start + c] = x[n, y, xx, c]
-                        else:  # this pixel of the window lies in the zero padding
-                            for c in range(C):
-                                cols[row, start + c] = 0
+    for nh in prange(N * Ho):  # rows of windows are independent (and N may be 1)
+        n = nh // Ho
+        ho = nh % Ho
+        for wo in range(Wo):
+            row = nh * Wo + wo
+            for i in range(kh):
+                y = ho * sh + i - ph
+                for j in range(kw):
+                    xx = wo * sw + j - pw
+                    start = (i * kw + j) * C
+                    if 0 <= y < H and 0 <= xx < W:
+                        for c in range(C):  # C contiguous numbers in and out
+                            cols[row, start + c] = x[n, y, xx, c]
+                    else:  # this pixel of the window lies in the zero padding
+                        for c in range(C):
+                            cols[row, start + c] = 0
     return cols
 
 
