@@ -6,6 +6,19 @@ from ..registry import Case, Input, composite
 from .reduce import unbroadcast
 
 
+def _transposed(t):
+    """Is t's array a transposed view (its last two axes stored column by column)?
+
+    Then its gradient is made in the same layout: computed as the transpose of a product,
+    which costs nothing.  Why it matters: in ``f @ f.transpose(1, 2)`` (a Gram matrix) the
+    gradient of the second operand goes back through the transpose and is added to the
+    first operand's; a row-major gradient there would come back as a strided view, and
+    adding that read memory across rows (6.6 ms instead of ~0.4 ms for 64x12065 numbers).
+    """
+    d = t.data
+    return d.ndim >= 2 and d.shape[-1] > 1 and d.shape[-2] > 1 and d.strides[-2] < d.strides[-1]
+
+
 class MatMul(Function):
     """out = a @ b for a (..., n, k), b (..., k, m) -> (..., n, m).
 
@@ -28,8 +41,13 @@ class MatMul(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        da = unbroadcast(g @ b.transpose(-1, -2), a.shape) if self.needs_input_grad[0] else None
-        db = unbroadcast(a.transpose(-1, -2) @ g, b.shape) if self.needs_input_grad[1] else None
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = (b @ g.transpose(-1, -2)).transpose(-1, -2) if _transposed(a) else g @ b.transpose(-1, -2)
+            da = unbroadcast(da, a.shape)
+        if self.needs_input_grad[1]:
+            db = (g.transpose(-1, -2) @ a).transpose(-1, -2) if _transposed(b) else a.transpose(-1, -2) @ g
+            db = unbroadcast(db, b.shape)
         return da, db
 
     cases = [Case(lambda a, b: a @ b, [Input((2, 3)), Input((3, 4))]),
