@@ -31,6 +31,12 @@ def _weight_rows(w):
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
+def _planes(x):
+    """(N, C, H, W) -> (C, N*H*W): channel c's planes side by side.  A free reshape when
+    N = 1; otherwise a copy of whole H*W planes (cheap, unlike a full transpose)."""
+    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+
+
 def _to_nchw(rows, N, H, W):
     """(N*H*W, C) rows, one per pixel -> a contiguous (N, C, H, W) array."""
     return np.ascontiguousarray(rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2))
@@ -104,16 +110,18 @@ def conv2d_chunked(x, w, stride, padding):
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
     x = to_channels_last(x)
-    w_t = _weight_rows(w).T                                  # (K, O)
+    w_mat = _weight_rows(w)                                  # (O, K)
     cols_buf = np.empty((b * HW, K), x.dtype)
-    y_buf = np.empty((b * HW, O), x.dtype)
+    y_buf = np.empty((O, b * HW), x.dtype)
     out = np.empty((N, O, Ho, Wo), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
         cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:m])
-        y = np.matmul(cols, w_t, out=y_buf[:m])              # one row per output pixel
-        out[n0:n1] = y.reshape(n1 - n0, Ho, Wo, O).transpose(0, 3, 1, 2)
+        # (O, K) @ (K, m), BLAS reading cols transposed: the result holds whole output
+        # planes (O, images, Ho*Wo), so going to NCHW copies planes, not single numbers.
+        y = np.matmul(w_mat, cols.T, out=y_buf[:, :m])
+        out[n0:n1] = y.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
     return out
 
 
@@ -124,13 +132,13 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
         return conv_transpose2d_pointwise(x, w)
     K, HW = Cout * kh * kw, H * W
     b = _chunk(N, K, HW)
-    x_rows = to_channels_last(x).reshape(N * HW, Cin)       # one row per input pixel
     w_mat = _weight_rows(w)                                  # (C_in, K)
     out = np.empty((N, Cout) + tuple(out_hw), x.dtype)
     cols_buf = np.empty((b * HW, K), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        cols = np.matmul(x_rows[n0 * HW:n1 * HW], w_mat, out=cols_buf[:(n1 - n0) * HW])
+        planes = _planes(x[n0:n1])                           # (C_in, images*H*W)
+        cols = np.matmul(planes.T, w_mat, out=cols_buf[:(n1 - n0) * HW])  # row per pixel
         part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
         out[n0:n1] = part.transpose(0, 3, 1, 2)
     return out
@@ -145,13 +153,12 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
     x = to_channels_last(x)
-    g_rows = to_channels_last(g).reshape(N * HW, O)          # one row per output pixel
     cols_buf = np.empty((b * HW, K), x.dtype)
     dw = np.zeros((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:(n1 - n0) * HW])
-        dw += g_rows[n0 * HW:n1 * HW].T @ cols
+        dw += _planes(g[n0:n1]) @ cols
     return np.ascontiguousarray(dw.reshape(O, kh, kw, C).transpose(0, 3, 1, 2))
 
 
