@@ -1,6 +1,8 @@
 """tinygrad_cs/threads.py: OpenBLAS's threads are told to sleep quickly when we can still
-tell them, and our numba kernels fall back to one thread when we cannot."""
+tell them, and our numba kernels fall back to one thread when we cannot.  memory.py:
+freed memory is kept for reuse on glibc, unless switched off."""
 import os
+import platform
 import subprocess
 import sys
 
@@ -33,3 +35,13 @@ def test_a_value_set_by_the_user_is_kept():
     assert run("import numpy", OPENBLAS_THREAD_TIMEOUT="6")[:2] == ("6", True)
     value, quick, threads, _ = run("import sys", OPENBLAS_THREAD_TIMEOUT="28")
     assert (value, quick, threads) == ("28", False, 1)
+
+
+def test_freed_memory_is_kept_unless_switched_off():
+    code = "import tinygrad_cs; print(tinygrad_cs.memory.KEEPS_MEMORY)"
+    kept = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True,
+                          capture_output=True).stdout.strip()
+    assert kept == str(sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
+    env = dict(os.environ, TINYGRAD_CS_KEEP_MEMORY="0")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, text=True,
+                          capture_output=True).stdout.strip() == "False"

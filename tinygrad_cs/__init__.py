@@ -4,6 +4,7 @@ Start reading at ``tensor.py`` (the Tensor), then ``autograd.py`` (how backward 
 then ``ops/`` (forward and backward of each op side by side).
 """
 from . import threads  # first: must run before NumPy is imported (see threads.py)
+from . import memory  # noqa: F401  (keeps freed memory for reuse, see memory.py)
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .tensor import Tensor
 from . import functional
