@@ -45,3 +45,12 @@ def test_freed_memory_is_kept_unless_switched_off():
     env = dict(os.environ, TINYGRAD_CS_KEEP_MEMORY="0")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, text=True,
                           capture_output=True).stdout.strip() == "False"
+
+
+def test_the_suite_runs_the_kernels_in_parallel():
+    # conftest.py imports tinygrad_cs before NumPy; otherwise the kernel tests would only
+    # ever see one thread (on a one-core machine numba has one thread anyway).
+    import numba
+    from tinygrad_cs import threads
+    assert threads.BLAS_SLEEPS_QUICKLY
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
