@@ -105,14 +105,12 @@ class Linear(Function):
     def backward(self, g):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
+        g_rows = g.reshape(-1, g.shape[-1])  # (everything but the last axis, out)
         dx = g @ w if need[0] else None
-        dw = db = None
-        if need[1]:
-            g2 = g.reshape(-1, g.shape[-1])
-            dw = g2.T @ x.reshape(-1, x.shape[-1])
-        if len(self.inputs) > 2 and need[2]:
-            db = g.reshape(-1, g.shape[-1]).sum(axis=0)
-        return (dx, dw) if len(self.inputs) == 2 else (dx, dw, db)
+        dw = g_rows.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        if len(self.inputs) == 2:
+            return dx, dw
+        return dx, dw, (g_rows.sum(axis=0) if need[2] else None)
 
     cases = [Case(lambda x, w, b: Linear.apply(x, w, b),
                   [Input((3, 4)), Input((2, 4)), Input((2,))]),
