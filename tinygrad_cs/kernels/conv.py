@@ -112,17 +112,17 @@ def conv2d_chunked(x, w, stride, padding):
     x = to_channels_last(x)
     w_mat = _weight_rows(w)                                  # (O, K)
     cols_buf = np.empty((b * HW, K), x.dtype)
-    y_buf = np.empty((O, b * HW), x.dtype)
+    y_buf = np.empty((O, b * HW), x.dtype) if b > 1 else None
     out = np.empty((N, O, Ho, Wo), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
         cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:m])
-        # (O, K) @ (K, m), BLAS reading cols transposed: the result holds whole output
-        # planes (O, images, Ho*Wo), so going to NCHW copies planes, not single numbers.
         if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
             np.matmul(w_mat, cols.T, out=out[n0].reshape(O, HW))
             continue
+        # (O, K) @ (K, m), BLAS reading cols transposed: the result holds whole output
+        # planes (O, images, Ho*Wo), so going to NCHW copies planes, not single numbers.
         y = np.matmul(w_mat, cols.T, out=y_buf[:, :m])
         out[n0:n1] = y.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
     return out
