@@ -12,12 +12,16 @@ REPORT = ("import os, numba; from tinygrad_cs import threads; "
           "numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS)")
 
 
+def python(code, env):
+    """What a fresh Python prints when it runs ``code`` with environment ``env``."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
 def run(first_import, **env_changes):
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     env.update(TINYGRAD_CS_NUMBA="1", **env_changes)
-    code = f"{first_import}; import tinygrad_cs; {REPORT}"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = python(f"{first_import}; import tinygrad_cs; {REPORT}", env).split()
     return out[0], out[1] == "True", int(out[2]), int(out[3])
 
 
@@ -39,12 +43,9 @@ def test_a_value_set_by_the_user_is_kept():
 
 def test_freed_memory_is_kept_unless_switched_off():
     code = "import tinygrad_cs; print(tinygrad_cs.memory.KEEPS_MEMORY)"
-    kept = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True,
-                          capture_output=True).stdout.strip()
+    kept = python(code, dict(os.environ)).strip()
     assert kept == str(sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc")
-    env = dict(os.environ, TINYGRAD_CS_KEEP_MEMORY="0")
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, text=True,
-                          capture_output=True).stdout.strip() == "False"
+    assert python(code, dict(os.environ, TINYGRAD_CS_KEEP_MEMORY="0")).strip() == "False"
 
 
 def test_the_suite_runs_the_kernels_in_parallel():
