@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinygrad_cs import Tensor, no_grad
+import tinygrad_cs.functional as F
 from tinygrad_cs.optim import Adam
 from tinygrad_cs.progress import progress
 
@@ -40,8 +41,7 @@ def gram_matrix(features, normalize=True):
     if features.ndim != 4:
         raise ValueError(f"gram_matrix: expected features (N, C, H, W), got {features.shape}.")
     N, C, H, W = features.shape
-    f = features.reshape(N, C, H * W)
-    gram = f @ f.transpose(1, 2)
+    gram = F.gram(features.reshape(N, C, H * W))  # f @ f^T, with a one-product gradient
     return gram / float(H * W * C) if normalize else gram
 
 

@@ -1,8 +1,9 @@
 """Forward values of ops and losses against direct NumPy formulas."""
 import numpy as np
+import pytest
 
 import tinygrad_cs.functional as F
-from tinygrad_cs import Tensor
+from tinygrad_cs import Tensor, grad
 
 rng = np.random.default_rng(0)
 
@@ -55,6 +56,19 @@ def test_matmul_matches_numpy_for_all_ranks():
                    ((1, 2, 3), (4, 3, 2))]:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
         np.testing.assert_allclose((Tensor(a) @ Tensor(b)).data, a @ b)
+
+
+def test_gram_matches_numpy_and_the_matmul_gradient():
+    x = rng.standard_normal((2, 3, 5))
+    g = rng.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(F.gram(Tensor(x)).data, x @ x.transpose(0, 2, 1))
+    a = Tensor(x, requires_grad=True)
+    (dx,) = grad(F.gram(a), [a], [Tensor(g)])
+    # the gradient of x @ x^T through MatMul (two products, summed): the same numbers
+    (expected,) = grad(a @ a.transpose(1, 2), [a], [Tensor(g)])
+    np.testing.assert_allclose(dx.data, expected.data)
+    with pytest.raises(ValueError, match=r"gram: expected x \(\.\.\., n, k\), got shape \(4,\)"):
+        F.gram(Tensor(np.ones(4)))
 
 
 def test_bce_with_logits_matches_formula_and_is_stable():

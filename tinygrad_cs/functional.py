@@ -9,7 +9,7 @@ import numpy as np
 from .ops import elementwise as _ew
 from .ops import movement as _mov
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
-from .ops.matmul import linear, matmul  # noqa: F401
+from .ops.matmul import gram, linear, matmul  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .ops.reduce import normalize_axis

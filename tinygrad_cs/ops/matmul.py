@@ -10,10 +10,10 @@ def _transposed(t):
     """Is t's array a transposed view (its last two axes stored column by column)?
 
     Then its gradient is made in the same layout: computed as the transpose of a product,
-    which costs nothing.  Why it matters: in ``f @ f.transpose(1, 2)`` (a Gram matrix) the
-    gradient of the second operand goes back through the transpose and is added to the
-    first operand's; a row-major gradient there would come back as a strided view, and
-    adding that read memory across rows (6.6 ms instead of ~0.4 ms for 64x12065 numbers).
+    which costs nothing.  Why it matters: in ``a @ b.transpose(1, 2)`` the gradient of the
+    second operand goes back through the transpose; a row-major gradient there would come
+    back as a strided view, and adding such a view to another gradient reads memory across
+    rows (6.6 ms instead of ~0.4 ms for 64x12065 numbers).
     """
     d = t.data
     return d.ndim >= 2 and d.shape[-1] > 1 and d.shape[-2] > 1 and d.strides[-2] < d.strides[-1]
@@ -76,6 +76,35 @@ def matmul(a, b):
         out = out.reshape(out.shape[:out.ndim - 2] + tuple(
             n for ax, n in zip((-2, -1), out.shape[-2:]) if ax not in squeeze))
     return out
+
+
+class Gram(Function):
+    """out = x @ x^T for x (..., n, k) -> (..., n, n): the inner products of x's rows with
+    each other (style transfer's Gram matrix of features).
+
+    dx = (g + g^T) @ x.  Why an op of its own: as ``MatMul(x, x^T)`` the same gradient
+    takes two products, g @ x and (x^T @ g)^T, and the addition of two (n, k) arrays;
+    symmetrising the small (n, n) gradient first needs one product.  It halves the time
+    of a 64x12065 Gram matrix's forward + backward (5.3 -> 2.6 ms).
+    """
+
+    def forward(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"gram: expected x (..., n, k), got shape {x.shape}; use "
+                             "x.reshape(1, -1) for a single vector.")
+        return np.matmul(x, x.swapaxes(-1, -2))
+
+    def backward(self, g):
+        (x,) = self.inputs
+        return ((g + g.transpose(-1, -2)) @ x,)
+
+    cases = [Case(lambda x: Gram.apply(x), [Input((3, 4))]),
+             Case(lambda x: Gram.apply(x), [Input((2, 3, 5))], description="batched")]
+
+
+def gram(x):
+    """x (..., n, k) -> x @ x^T (..., n, n), with a one-product gradient (see ``Gram``)."""
+    return Gram.apply(x)
 
 
 class Linear(Function):
