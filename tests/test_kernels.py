@@ -139,6 +139,10 @@ def test_maxpool_numba_reference_oracle(case):
     np.testing.assert_array_equal(arg_nb, arg_ref)
     np.testing.assert_array_equal(out_ref, maxpool_oracle(x, k, s, p, ceil))
     np.testing.assert_array_equal(P.gather(x, arg_ref), out_ref)
+    # many ties (values 0, 1, 2): both keep the first maximum in (row, column) order
+    ties = rng.integers(0, 3, x.shape).astype(np.float32)
+    np.testing.assert_array_equal(P._maxpool_numba(ties, k, k, s, s, p, p, Ho, Wo)[1],
+                                  P.maxpool_reference(ties, k, k, s, s, p, p, Ho, Wo)[1])
     g = rng.standard_normal(out_ref.shape).astype(np.float32)
     np.testing.assert_allclose(P._scatter_numba(g, arg_ref, H, W),
                                P.scatter_reference(g, arg_ref, H, W), rtol=1e-6)

