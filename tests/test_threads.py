@@ -1,5 +1,6 @@
 """tinygrad_cs/threads.py: OpenBLAS's threads are told to sleep quickly when we can still
-tell them, and our numba kernels fall back to one thread when we cannot.  memory.py:
+tell them, and our numba kernels fall back to one thread when we cannot; numba's own
+threads sleep after each kernel.  memory.py:
 freed memory is kept for reuse on glibc, unless switched off."""
 import os
 import platform
@@ -39,6 +40,13 @@ def test_a_value_set_by_the_user_is_kept():
     assert run("import numpy", OPENBLAS_THREAD_TIMEOUT="6")[:2] == ("6", True)
     value, quick, threads, _ = run("import sys", OPENBLAS_THREAD_TIMEOUT="28")
     assert (value, quick, threads) == ("28", False, 1)
+
+
+def test_numba_threads_sleep_after_a_kernel_unless_the_user_chose():
+    code = "import tinygrad_cs, os; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    assert python(code, env).strip() == "PASSIVE"
+    assert python(code, dict(env, OMP_WAIT_POLICY="ACTIVE")).strip() == "ACTIVE"
 
 
 def test_freed_memory_is_kept_unless_switched_off():
