@@ -65,9 +65,11 @@ def iteration_fn(G, D, kind, lr, betas):
         ld.backward()
         oD.step()
         oG.zero_grad()
+        D.requires_grad_(False)  # as our trainer does: no gradient for D's weights here
         s = D(G(torch.rand(B, Z) * 2 - 1))
         lg = bce(s, 1) if kind == "bce" else (0.5 * ((s - 1) ** 2).mean() if kind == "ls" else -s.mean())
         lg.backward()
+        D.requires_grad_(True)
         oG.step()
     return it
 
