@@ -239,13 +239,18 @@ def test_fused_elementwise_kernels_equal_references():
 
 
 @pytest.mark.parametrize("N", [1, 3])
-def test_chunked_conv_paths_equal_the_references(N, monkeypatch):
+@pytest.mark.parametrize("rows_min_k", [1, 10 ** 9])  # both ways round of conv2d's product
+def test_chunked_conv_paths_equal_the_references(N, rows_min_k, monkeypatch):
     """The chunked im2col path (with several chunks) and the 1x1 matrix-product path."""
     from tinygrad_cs.kernels import conv as KC
-    monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 200)  # force many small chunks
+    monkeypatch.setattr(KC, "ROWS_MIN_K", rows_min_k)
     for (k, s, p) in [(3, 2, 1), (1, 1, 0), (4, 2, 1)]:
         x = rng.standard_normal((N, 3, 7, 6))
         w = rng.standard_normal((5, 3, k, k))
+        # chunks of two images (a patch row is 3*k*k long, one image has Ho*Wo of them):
+        # with N = 3 a chunk of two and a chunk of one
+        Ho, Wo = (KC.conv_out_size(n, k, s, p) for n in (7, 6))
+        monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 2 * 3 * k * k * Ho * Wo)
         y = KC.conv2d_reference(x, w, (s, s), (p, p))
         np.testing.assert_allclose(KC.conv2d_chunked(x, w, (s, s), (p, p)), y, atol=1e-12)
         g = rng.standard_normal(y.shape)
