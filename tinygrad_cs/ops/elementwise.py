@@ -5,7 +5,7 @@ Notation in the docstrings: ``g`` is the gradient flowing in from the output.
 """
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..kernels import elementwise as K
 from ..registry import Case, Input
 from .reduce import unbroadcast
@@ -231,13 +231,30 @@ class LeakyRelu(Function):
         return K.leaky_relu(x, alpha)
 
     def backward(self, g):
-        if is_grad_enabled():  # create_graph: g times a constant slope mask, differentiable
-            slope = np.where(self.inputs[0].data > 0, 1.0, self.alpha).astype(g.dtype)
-            return g * slope
-        from ..tensor import Tensor
-        return Tensor(K.leaky_relu_backward(g.data, self.inputs[0].data, self.alpha))
+        return LeakyReluBackward.apply(g, x=self.inputs[0].data, alpha=self.alpha)
 
     cases = [Case(lambda x: x.leaky_relu(0.2), [Input((2, 3), "away_from_zero")])]
+
+
+class LeakyReluBackward(Function):
+    """out = g * (1 if x > 0 else alpha): the leaky ReLU's gradient, one fused pass.
+
+    An op of its own so that it can be differentiated (``create_graph=True``, e.g. the
+    WGAN-GP gradient penalty) without leaving the fused kernel: it is linear in g, so its
+    gradient w.r.t. g is this same op applied to the upstream G.  x only chooses the slope
+    (its derivative w.r.t. x is 0 wherever it exists), so x is a constant here, not an input.
+    """
+
+    def forward(self, g, x=None, alpha=0.01):
+        self.x, self.alpha = x, alpha
+        return K.leaky_relu_backward(g, x, alpha)
+
+    def backward(self, G):
+        return LeakyReluBackward.apply(G, x=self.x, alpha=self.alpha)
+
+    cases = [Case(lambda g: LeakyReluBackward.apply(g, x=np.array([[1.0, -2.0, 3.0],
+                                                                   [-0.5, 0.5, -4.0]]),
+                                                    alpha=0.2), [Input((2, 3))])]
 
 
 class Relu(LeakyRelu):
