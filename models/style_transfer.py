@@ -32,7 +32,7 @@ def content_loss(content_weight, content_current, content_original):
         raise ValueError(f"content_loss: current features {content_current.shape} and original "
                          f"{tuple(np.shape(content_original))} differ in shape.")
     diff = content_current - content_original
-    return content_weight * (diff * diff).sum()
+    return content_weight * diff.square().sum()
 
 
 def gram_matrix(features, normalize=True):
@@ -54,7 +54,7 @@ def style_loss(feats, style_layers, style_targets, style_weights):
     loss = 0.0
     for layer, target, weight in zip(style_layers, style_targets, style_weights):
         diff = gram_matrix(feats[layer]) - target
-        loss = loss + weight * (diff * diff).sum()
+        loss = loss + weight * diff.square().sum()
     return loss
 
 
@@ -63,7 +63,7 @@ def tv_loss(img, tv_weight):
     neighbours), over all channels.  img: (1, 3, H, W)."""
     down = img[:, :, 1:, :] - img[:, :, :-1, :]
     right = img[:, :, :, 1:] - img[:, :, :, :-1]
-    return tv_weight * ((down * down).sum() + (right * right).sum())
+    return tv_weight * (down.square().sum() + right.square().sum())
 
 
 # -- the optimisation ----------------------------------------------------------------------

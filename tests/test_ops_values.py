@@ -58,6 +58,16 @@ def test_matmul_matches_numpy_for_all_ranks():
         np.testing.assert_allclose((Tensor(a) @ Tensor(b)).data, a @ b)
 
 
+def test_square_matches_numpy_and_the_product_gradient():
+    x = rng.standard_normal((3, 4))
+    g = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(Tensor(x).square().data, x ** 2)
+    a = Tensor(x, requires_grad=True)
+    (dx,) = grad(a.square(), [a], [Tensor(g)])
+    (expected,) = grad(a * a, [a], [Tensor(g)])
+    np.testing.assert_allclose(dx.data, expected.data)
+
+
 def test_gram_matches_numpy_and_the_matmul_gradient():
     x = rng.standard_normal((2, 3, 5))
     g = rng.standard_normal((2, 3, 3))

@@ -260,6 +260,9 @@ class Tensor:
     def sqrt(self):
         return _ew.Sqrt.apply(self)
 
+    def square(self):
+        return _ew.Square.apply(self)
+
     def abs(self):
         return _ew.Abs.apply(self)
 
