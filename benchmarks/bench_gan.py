@@ -15,15 +15,13 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import benchmark_parser, machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
+from common import (benchmark_parser, keep_best, machine, rerun_without_openblas_env, table,  # noqa: E402
+                    timeit, torch_timings)
 
 
 def main():
     ap = benchmark_parser(__doc__)
     ap.add_argument("--variants", nargs="+", default=["vanilla", "lsgan", "dcgan", "wgan-gp"])
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="alternate ours and PyTorch this many times and keep each one's best "
-                         "time: on a noisy machine, a fairer ratio than one round")
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
     from models.gan_training import GANTrainer
@@ -33,10 +31,9 @@ def main():
     ours, theirs = {}, None
     for _ in range(args.rounds):
         for v, trainer in trainers.items():
-            t = timeit(trainer.step, repeat=3 if v in ("dcgan", "wgan-gp") else 10)
-            ours[v] = min(t, ours.get(v, t))
-        t = torch_timings(os.path.join(HERE, "torch_gan_side.py"), args.torch_python)
-        theirs = t if theirs is None or t is None else {v: min(t[v], theirs[v]) for v in t}
+            repeat = 3 if v in ("dcgan", "wgan-gp") else 10
+            ours[v] = keep_best(ours.get(v), timeit(trainer.step, repeat=repeat))
+        theirs = keep_best(theirs, torch_timings(os.path.join(HERE, "torch_gan_side.py"), args.torch_python))
     rows = [[v, f"{ours[v] * 1e3:.0f}"] + ([f"{theirs[v] * 1e3:.0f}", f"{ours[v] / theirs[v]:.2f}"]
                                             if theirs else []) for v in args.variants]
     print(f"machine: {machine()}")

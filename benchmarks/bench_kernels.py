@@ -1,7 +1,7 @@
 """Time each kernel against its NumPy reference and (optionally) PyTorch CPU, as ratios
 measured in one run.
 
-    python benchmarks/bench_kernels.py [--torch-python PATH] [--unset-openblas-env]
+    python benchmarks/bench_kernels.py [--torch-python PATH] [--unset-openblas-env] [--rounds 3]
 
 --torch-python: a Python interpreter with torch==2.13.0 installed (e.g. a separate venv);
   without it, and without torch importable here, the PyTorch column is left out.
@@ -19,7 +19,8 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import benchmark_parser, machine, rerun_without_openblas_env, table, timeit, torch_timings  # noqa: E402
+from common import (benchmark_parser, keep_best, machine, rerun_without_openblas_env, table,  # noqa: E402
+                    timeit, torch_timings)
 from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
 
 
@@ -73,8 +74,10 @@ def main():
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
 
-    ours = ours_and_reference()
-    theirs = torch_timings(os.path.join(HERE, "torch_side.py"), args.torch_python)
+    ours = theirs = None
+    for _ in range(args.rounds):
+        ours = keep_best(ours, ours_and_reference())
+        theirs = keep_best(theirs, torch_timings(os.path.join(HERE, "torch_side.py"), args.torch_python))
     rows = []
     for name, r in ours.items():
         row = [name, f"{r['forward'] * 1e3:.2f}", f"{r['fwd+bwd'] * 1e3:.2f}",

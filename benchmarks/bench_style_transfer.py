@@ -41,9 +41,6 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--profile", action="store_true", help="print where the time goes")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="alternate ours and PyTorch this many times and keep each one's best "
-                         "time: on a noisy machine, a fairer ratio than one round")
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
     from models.data import find_file

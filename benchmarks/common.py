@@ -66,9 +66,23 @@ def rerun_without_openblas_env(wanted: bool):
 
 
 def benchmark_parser(doc) -> argparse.ArgumentParser:
-    """The options every benchmark shares: the PyTorch interpreter and the OpenBLAS switch."""
+    """The options every benchmark shares: the PyTorch interpreter, the OpenBLAS switch and
+    the number of alternating rounds."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--torch-python", help="a python with torch==2.13.0 for the PyTorch column")
     ap.add_argument("--unset-openblas-env", action="store_true",
                     help="run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate ours and PyTorch this many times and keep each one's best "
+                         "time: on a noisy machine, a fairer ratio than one round")
     return ap
+
+
+def keep_best(best, new):
+    """The smaller of two timings, entry by entry for (nested) dicts of timings; ``None``
+    (nothing measured yet, or no PyTorch) gives the other one."""
+    if best is None or new is None:
+        return new if best is None else best
+    if isinstance(best, dict):
+        return {k: keep_best(best[k], new[k]) for k in best}
+    return min(best, new)
