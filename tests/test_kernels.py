@@ -45,6 +45,31 @@ def test_im2col_and_col2im_numba_equal_reference(shape, dtype):
         c, x.shape, kh, kw, sh, sw, ph, pw)), rtol=1e-4)
 
 
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_nchw_is_the_transposed_patch_matrix(shape, dtype):
+    from tinygrad_cs.kernels import im2col_nchw as IMN
+    N, C, H, W, k, s, p = shape
+    (kh, kw), (sh, sw), (ph, pw) = _pairs(k, s, p)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    cols = IMN.im2col_nchw_reference(x, kh, kw, sh, sw, ph, pw)
+    # the channels-last reference's rows (pixel, (i, j, c)), reordered to ((c, i, j), pixel)
+    rows = IM.im2col_reference(x.transpose(0, 2, 3, 1), kh, kw, sh, sw, ph, pw)
+    np.testing.assert_array_equal(
+        cols, rows.reshape(-1, kh, kw, C).transpose(3, 1, 2, 0).reshape(cols.shape))
+    buf = np.full(cols.shape, np.nan, dtype)  # every entry must be written
+    np.testing.assert_array_equal(IMN._im2col_nchw_numba(
+        x, kh, kw, sh, sw, ph, pw, *_out_hw(H, W, kh, kw, sh, sw, ph, pw), buf), cols)
+    c = rng.standard_normal(cols.shape).astype(dtype)
+    back_ref = IMN.col2im_nchw_reference(c, x.shape, kh, kw, sh, sw, ph, pw)
+    np.testing.assert_allclose(IMN._col2im_nchw_numba(c, N, C, H, W, kh, kw, sh, sw, ph, pw,
+                                                      *_out_hw(H, W, kh, kw, sh, sw, ph, pw)),
+                               back_ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # col2im_nchw is the adjoint of im2col_nchw: <im2col(x), c> == <x, col2im(c)>
+    np.testing.assert_allclose(np.sum(cols * c, dtype=np.float64),
+                               np.sum(x * back_ref, dtype=np.float64), rtol=1e-4)
+
+
 def _out_hw(H, W, kh, kw, sh, sw, ph, pw):
     return IM.conv_out_size(H, kh, sh, ph), IM.conv_out_size(W, kw, sw, pw)
 
@@ -240,10 +265,12 @@ def test_fused_elementwise_kernels_equal_references():
 
 @pytest.mark.parametrize("N", [1, 3])
 @pytest.mark.parametrize("rows_min_k", [1, 10 ** 9])  # both ways round of conv2d's product
-def test_chunked_conv_paths_equal_the_references(N, rows_min_k, monkeypatch):
+@pytest.mark.parametrize("few_channels", [0, 4])      # NHWC patches / NCHW patches
+def test_chunked_conv_paths_equal_the_references(N, rows_min_k, few_channels, monkeypatch):
     """The chunked im2col path (with several chunks) and the 1x1 matrix-product path."""
     from tinygrad_cs.kernels import conv as KC
     monkeypatch.setattr(KC, "ROWS_MIN_K", rows_min_k)
+    monkeypatch.setattr(KC, "FEW_CHANNELS", few_channels)
     for (k, s, p) in [(3, 2, 1), (1, 1, 0), (4, 2, 1)]:
         x = rng.standard_normal((N, 3, 7, 6))
         w = rng.standard_normal((5, 3, k, k))

@@ -8,12 +8,15 @@ results are returned in the usual (N, C, H, W) layout.
 The fast versions compute the same thing a few images at a time: the patch matrix of a
 whole batch can be hundreds of MB (conv2 of an MNIST CNN at batch 128: 160 MB), and writing
 that much fresh memory costs more than the multiplication.  A chunk of a few MB, in a
-buffer reused across chunks, makes the GEMM the dominant cost again.
+buffer reused across chunks, makes the GEMM the dominant cost again.  They also build the
+patches of images with few channels (1 or 3) from NCHW instead (im2col_nchw.py says why),
+and pick the faster way round for each product (ROWS_MIN_K).
 """
 import numpy as np
 
 from . import USE_NUMBA
 from .im2col import col2im, conv_out_size, im2col, to_channels_last
+from .im2col_nchw import col2im_nchw, im2col_nchw
 
 # Patch-matrix entries per chunk (16 MB in float32).  Measured with 2 threads, best of 3,
 # on the WGAN-GP critic's conv2 forward: 39.5 ms at 1 MB, 29.7 at 4 MB, 23.0 at 16 MB: a
@@ -26,6 +29,11 @@ CHUNK_ELEMENTS = 1 << 22
 # ms, WGAN-GP critic conv2 (K = 1024) 15.6 -> 14.1 ms; with short rows the other way is
 # faster (MNIST conv1, K = 25: 1.13x slower; critic conv1, K = 16: 1.39x slower).
 ROWS_MIN_K = 512
+
+# Images with at most this many channels (MNIST's 1, RGB's 3) get their patches from NCHW;
+# see im2col_nchw.py.  MNIST conv1 forward: 12.5 -> 7.0 ms; SqueezeNet conv1 on one
+# 192x256 image: 2.0 -> 1.15 ms; with 16 or 32 channels the NHWC patches were faster.
+FEW_CHANNELS = 4
 
 
 def _chunk(N, K, HoWo):
@@ -107,6 +115,35 @@ def weight_grad_pointwise(x, g):
 
 
 # -- chunked versions (same results) -----------------------------------------------------------
+# With few channels (C <= FEW_CHANNELS) the patches are built from NCHW as a (K, pixels)
+# matrix (im2col_nchw.py, which says why); otherwise from NHWC as (pixels, K).  Both are
+# handled as the (pixels, K) patch matrix P below: for few channels P is a transposed view.
+# The weights are flattened in the matching (c, i, j) or (i, j, c) order.
+
+def _few(C):
+    return C <= FEW_CHANNELS
+
+
+def _prepare(x, few):
+    """The input in the layout its patches are built from."""
+    return np.ascontiguousarray(x) if few else to_channels_last(x)
+
+
+def _weights(w, few):
+    """(A, B, kh, kw) -> (A, K) in the patch columns' order."""
+    return w.reshape(w.shape[0], -1) if few else _weight_rows(w)
+
+
+def _patches(x, kh, kw, stride, padding, buf, few):
+    """P (m, K) for the images of x (prepared), written into the flat buffer ``buf``."""
+    N, H, W = (x.shape[0], x.shape[2], x.shape[3]) if few else x.shape[:3]
+    C = x.shape[1] if few else x.shape[3]
+    m = N * conv_out_size(H, kh, stride[0], padding[0]) * conv_out_size(W, kw, stride[1], padding[1])
+    K = C * kh * kw
+    if few:
+        return im2col_nchw(x, kh, kw, *stride, *padding, out=buf[:K * m].reshape(K, m)).T
+    return im2col(x, kh, kw, *stride, *padding, out=buf[:m * K].reshape(m, K))
+
 
 def conv2d_chunked(x, w, stride, padding):
     N, C, H, W = x.shape
@@ -116,28 +153,29 @@ def conv2d_chunked(x, w, stride, padding):
     Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
+    few = _few(C)
     # Which way round to multiply: both give the same numbers; OpenBLAS is faster with the
     # patches as the left operand when patch rows are long, and the planes layout then
     # costs only a transpose of the small result.  See ROWS_MIN_K.
-    rows = b > 1 and K >= ROWS_MIN_K
-    x = to_channels_last(x)
-    w_mat = _weight_rows(w)                                  # (O, K)
-    cols_buf = np.empty((b * HW, K), x.dtype)
+    rows = b > 1 and K >= ROWS_MIN_K and not few
+    x = _prepare(x, few)
+    w_mat = _weights(w, few)                                 # (O, K)
+    buf = np.empty(b * HW * K, x.dtype)
     y_buf = None if b == 1 else np.empty((b * HW, O) if rows else (O, b * HW), x.dtype)
     out = np.empty((N, O, Ho, Wo), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
-        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:m])
+        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few)   # (m, K)
         if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
-            np.matmul(w_mat, cols.T, out=out[n0].reshape(O, HW))
+            np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
         elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
-            y = np.matmul(cols, w_mat.T, out=y_buf[:m])
+            y = np.matmul(P, w_mat.T, out=y_buf[:m])
             out[n0:n1] = y.reshape(n1 - n0, Ho, Wo, O).transpose(0, 3, 1, 2)
         else:
-            # (O, K) @ (K, m), BLAS reading cols transposed: the result holds whole output
-            # planes (O, images, Ho*Wo), so going to NCHW copies planes, not single numbers.
-            y = np.matmul(w_mat, cols.T, out=y_buf[:, :m])
+            # (O, K) @ (K, m): the result holds whole output planes (O, images, Ho*Wo), so
+            # going to NCHW copies planes, not single numbers.
+            y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
             out[n0:n1] = y.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
     return out
 
@@ -149,15 +187,21 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
         return conv_transpose2d_pointwise(x, w)
     K, HW = Cout * kh * kw, H * W
     b = _chunk(N, K, HW)
-    w_mat = _weight_rows(w)                                  # (C_in, K)
+    few = _few(Cout)
+    w_mat = _weights(w, few)                                 # (C_in, K)
     out = np.empty((N, Cout) + tuple(out_hw), x.dtype)
-    cols_buf = np.empty((b * HW, K), x.dtype)
+    buf = np.empty(b * HW * K, x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
+        m = (n1 - n0) * HW
         planes = _planes(x[n0:n1])                           # (C_in, images*H*W)
-        cols = np.matmul(planes.T, w_mat, out=cols_buf[:(n1 - n0) * HW])  # row per pixel
-        part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
-        out[n0:n1] = part.transpose(0, 3, 1, 2)
+        if few:  # (K, m): a column per input pixel, added back from NCHW
+            cols = np.matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
+            out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw, *stride, *padding)
+        else:    # (m, K): a row per input pixel, added back into NHWC
+            cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
+            part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
+            out[n0:n1] = part.transpose(0, 3, 1, 2)
     return out
 
 
@@ -169,13 +213,15 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     kh, kw = kernel_hw
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
-    x = to_channels_last(x)
-    cols_buf = np.empty((b * HW, K), x.dtype)
+    few = _few(C)
+    x = _prepare(x, few)
+    buf = np.empty(b * HW * K, x.dtype)
     dw = np.zeros((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        cols = im2col(x[n0:n1], kh, kw, *stride, *padding, out=cols_buf[:(n1 - n0) * HW])
-        dw += _planes(g[n0:n1]) @ cols
+        dw += _planes(g[n0:n1]) @ _patches(x[n0:n1], kh, kw, stride, padding, buf, few)
+    if few:                                                  # columns in (c, i, j) order
+        return dw.reshape(O, C, kh, kw)
     return np.ascontiguousarray(dw.reshape(O, kh, kw, C).transpose(0, 3, 1, 2))
 
 
