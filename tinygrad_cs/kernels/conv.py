@@ -136,10 +136,12 @@ def _weights(w, few):
 
 def _patches(x, kh, kw, stride, padding, buf, few):
     """P (m, K) for the images of x (prepared), written into the flat buffer ``buf``."""
-    N, H, W = (x.shape[0], x.shape[2], x.shape[3]) if few else x.shape[:3]
-    C = x.shape[1] if few else x.shape[3]
-    m = N * conv_out_size(H, kh, stride[0], padding[0]) * conv_out_size(W, kw, stride[1], padding[1])
-    K = C * kh * kw
+    if few:
+        N, C, H, W = x.shape
+    else:
+        N, H, W, C = x.shape
+    Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
+    m, K = N * Ho * Wo, C * kh * kw
     if few:
         return im2col_nchw(x, kh, kw, *stride, *padding, out=buf[:K * m].reshape(K, m)).T
     return im2col(x, kh, kw, *stride, *padding, out=buf[:m * K].reshape(m, K))
@@ -197,7 +199,8 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
         planes = _planes(x[n0:n1])                           # (C_in, images*H*W)
         if few:  # (K, m): a column per input pixel, added back from NCHW
             cols = np.matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
-            out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw, *stride, *padding)
+            out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw, *stride,
+                                     *padding)
         else:    # (m, K): a row per input pixel, added back into NHWC
             cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
             part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)

@@ -108,20 +108,28 @@ def _col2im_numba(cols, N, H, W, C, kh, kw, sh, sw, ph, pw, Ho, Wo):
 
 # -- dispatch --------------------------------------------------------------------------------
 
-def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
-    """x (N, H, W, C) -> cols (N*Ho*Wo, kh*kw*C), written into ``out`` when given (reusing
-    a buffer avoids the page faults of a fresh allocation on every call)."""
+def build_patches(reference, kernel, x, shape, window, hw, out):
+    """Run an im2col: ``kernel`` (numba) into ``out`` or a new array of ``shape``, or the
+    NumPy ``reference`` when numba is off.  window = (kh, kw, sh, sw, ph, pw), hw = the
+    output's (Ho, Wo).  Shared by both layouts (here and im2col_nchw.py)."""
     if not USE_NUMBA:
-        cols = im2col_reference(x, kh, kw, sh, sw, ph, pw)
+        cols = reference(x, *window)
         if out is not None:
             out[...] = cols
             return out
         return cols
+    if out is None:
+        out = np.empty(shape, dtype=x.dtype)
+    return kernel(np.ascontiguousarray(x), *window, *hw, out)
+
+
+def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
+    """x (N, H, W, C) -> cols (N*Ho*Wo, kh*kw*C), written into ``out`` when given (reusing
+    a buffer avoids the page faults of a fresh allocation on every call)."""
     N, H, W, C = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    if out is None:
-        out = np.empty((N * Ho * Wo, kh * kw * C), dtype=x.dtype)
-    return _im2col_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo, out)
+    return build_patches(im2col_reference, _im2col_numba, x, (N * Ho * Wo, kh * kw * C),
+                         (kh, kw, sh, sw, ph, pw), (Ho, Wo), out)
 
 
 def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw):

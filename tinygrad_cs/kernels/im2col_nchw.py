@@ -21,7 +21,7 @@ col2im_nchw is the adjoint: it adds every entry back into the pixel it came from
 import numpy as np
 
 from . import USE_NUMBA, njit, prange
-from .im2col import conv_out_size
+from .im2col import build_patches, conv_out_size
 
 
 # -- reference (NumPy) -------------------------------------------------------------------
@@ -110,17 +110,10 @@ def _col2im_nchw_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo):
 
 def im2col_nchw(x, kh, kw, sh, sw, ph, pw, out=None):
     """x (N, C, H, W) -> cols (C*kh*kw, N*Ho*Wo), written into ``out`` when given."""
-    if not USE_NUMBA:
-        cols = im2col_nchw_reference(x, kh, kw, sh, sw, ph, pw)
-        if out is not None:
-            out[...] = cols
-            return out
-        return cols
     N, C, H, W = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    if out is None:
-        out = np.empty((C * kh * kw, N * Ho * Wo), dtype=x.dtype)
-    return _im2col_nchw_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo, out)
+    return build_patches(im2col_nchw_reference, _im2col_nchw_numba, x, (C * kh * kw, N * Ho * Wo),
+                         (kh, kw, sh, sw, ph, pw), (Ho, Wo), out)
 
 
 def col2im_nchw(cols, x_shape, kh, kw, sh, sw, ph, pw):
