@@ -49,6 +49,18 @@ def test_numba_threads_sleep_after_a_kernel_unless_the_user_chose():
     assert python(code, dict(env, OMP_WAIT_POLICY="ACTIVE")).strip() == "ACTIVE"
 
 
+def test_other_programs_can_be_started_without_our_settings():
+    code = ("import tinygrad_cs, os; from tinygrad_cs.threads import environ_as_found; "
+            "e = environ_as_found(); print(os.environ['OMP_WAIT_POLICY'], "
+            "e.get('OMP_WAIT_POLICY'), e.get('OPENBLAS_THREAD_TIMEOUT'))")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    assert python(code, env).split() == ["PASSIVE", "None", "None"]
+    # a value the user set is theirs: it stays for the other program too
+    assert python(code, dict(env, OMP_WAIT_POLICY="ACTIVE")).split() == ["ACTIVE", "ACTIVE",
+                                                                         "None"]
+
+
 def test_freed_memory_is_kept_unless_switched_off():
     code = "import tinygrad_cs; print(tinygrad_cs.memory.KEEPS_MEMORY)"
     kept = python(code, dict(os.environ)).strip()

@@ -23,10 +23,25 @@ import sys
 TIMEOUT_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
 SHORT_TIMEOUT = "4"  # OpenBLAS's minimum: threads sleep after 2**4 cycles
 
+SET_HERE = {}  # the environment variables this module set: name -> value
+
+
+def _set_default(name, value):
+    """Set an environment variable unless the user already did (theirs is kept)."""
+    if name not in os.environ:
+        os.environ[name] = SET_HERE[name] = value
+
+
+def environ_as_found() -> dict:
+    """The environment without the variables set here: for starting another program as if
+    tinygrad_cs had not been imported (the benchmarks start PyTorch this way, whose own
+    OpenMP threads would otherwise read our OMP_WAIT_POLICY)."""
+    return {k: v for k, v in os.environ.items() if k not in SET_HERE}
+
 
 def _blas_threads_sleep_quickly() -> bool:
     if "numpy" not in sys.modules:  # OpenBLAS is not loaded yet: we can still choose
-        os.environ.setdefault(TIMEOUT_VARIABLE, SHORT_TIMEOUT)
+        _set_default(TIMEOUT_VARIABLE, SHORT_TIMEOUT)
     # Otherwise the variable counts only if it was set (we trust: before NumPy came).
     value = os.environ.get(TIMEOUT_VARIABLE, "")
     # OpenBLAS's default is 28; up to 10 (2**10 cycles, under a microsecond) is quick.
@@ -43,4 +58,4 @@ BLAS_SLEEPS_QUICKLY = _blas_threads_sleep_quickly()
 # PASSIVE makes the pool's threads sleep as soon as a kernel is done.  libgomp reads the
 # variable when numba first starts it, on the first parallel kernel; a value you set is kept.
 OMP_WAIT_VARIABLE = "OMP_WAIT_POLICY"
-os.environ.setdefault(OMP_WAIT_VARIABLE, "PASSIVE")
+_set_default(OMP_WAIT_VARIABLE, "PASSIVE")
