@@ -16,7 +16,8 @@ rng = np.random.default_rng(0)
 # (N, C, H, W, k, stride, padding): odd sizes, stride 2, padding, kernel sizes 1, 3, 4, 5
 CONV_SHAPES = [(1, 1, 5, 5, 1, 1, 0), (2, 3, 7, 6, 3, 1, 1), (2, 2, 9, 8, 3, 2, 1),
                (1, 3, 8, 8, 4, 2, 1), (3, 2, 11, 9, 5, 1, 2), (2, 1, 10, 7, 5, 2, 0),
-               (1, 2, 6, 7, (3, 2), (2, 1), (1, 0))]
+               (1, 2, 6, 7, (3, 2), (2, 1), (1, 0)),
+               (2, 6, 7, 6, 3, 2, 1)]  # more than FEW_CHANNELS: channels-last patches
 
 
 def _pairs(k, s, p):

@@ -87,7 +87,10 @@ class Conv2d(Function):
              Case(lambda x, w, b: Conv2d.apply(x, w, b, stride=(1, 2)),
                   [Input((2, 2, 4, 5)), Input((3, 2, 3, 3)), Input((3,))], description="bias"),
              Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 1), padding=(1, 2)),
-                  [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))])]
+                  [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))]),
+             Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 2), padding=(1, 1)),
+                  [Input((2, 5, 5, 4)), Input((3, 5, 3, 3))],
+                  description="5 channels: the channels-last patch path")]
 
 
 class ConvTranspose2d(Function):
@@ -119,7 +122,11 @@ class ConvTranspose2d(Function):
                   [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1"),
              Case(lambda x, w, b: ConvTranspose2d.apply(x, w, b, stride=(2, 2), padding=(1, 1),
                                                         out_hw=(4, 4)),
-                  [Input((1, 2, 2, 2)), Input((2, 3, 4, 4)), Input((3,))], description="bias")]
+                  [Input((1, 2, 2, 2)), Input((2, 3, 4, 4)), Input((3,))], description="bias"),
+             Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
+                                                     out_hw=(5, 5)),
+                  [Input((2, 3, 3, 3)), Input((3, 5, 3, 3))],
+                  description="5 output channels: the channels-last path")]
 
 
 class Conv2dWeightGrad(Function):
@@ -144,7 +151,10 @@ class Conv2dWeightGrad(Function):
 
     cases = [Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(3, 3), stride=(2, 2),
                                                       padding=(1, 1)),
-                  [Input((2, 2, 5, 5)), Input((2, 3, 3, 3))])]
+                  [Input((2, 2, 5, 5)), Input((2, 3, 3, 3))]),
+             Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(2, 2)),
+                  [Input((1, 5, 3, 4)), Input((1, 2, 2, 3))],
+                  description="5 channels: the channels-last patch path")]
 
 
 # -- the functional API ---------------------------------------------------------------------
