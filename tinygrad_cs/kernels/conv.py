@@ -31,8 +31,9 @@ CHUNK_ELEMENTS = 1 << 22
 ROWS_MIN_K = 512
 
 # Images with at most this many channels (MNIST's 1, RGB's 3) get their patches from NCHW;
-# see im2col_nchw.py.  MNIST conv1 forward: 12.5 -> 7.0 ms; SqueezeNet conv1 on one
-# 192x256 image: 2.0 -> 1.15 ms; with 16 or 32 channels the NHWC patches were faster.
+# see im2col_nchw.py.  Forward, 2 threads: MNIST conv1 12.7 -> 5.8 ms, SqueezeNet conv1 on
+# one 192x256 image 2.1 -> 0.57 ms.  With 16-64 channels the NHWC patches were as fast or
+# faster once the input gradient is counted, and 1.5x faster at batch 128 (DCGAN conv2).
 FEW_CHANNELS = 4
 
 

@@ -13,8 +13,8 @@ per output pixel (n, ho, wo), read straight from the (N, C, H, W) input:
 For one tap and one output row, the values are Wo numbers of one input row, every s-th:
 long runs, whatever C is.  A convolution is then  w.reshape(O, C*kh*kw) @ cols, whose
 (O, pixels) result already holds whole output planes.  Same MNIST layer, whole forward:
-12.5 -> 7.0 ms.  With more channels (C >= 16) the channels-last rows were as fast or
-faster, so conv.py uses this layout only for few channels (``FEW_CHANNELS`` there).
+12.7 -> 5.8 ms.  With more channels the channels-last rows were as fast or faster (much
+faster at batch 128), so conv.py uses this layout only for few channels (``FEW_CHANNELS``).
 
 col2im_nchw is the adjoint: it adds every entry back into the pixel it came from.
 """
@@ -80,8 +80,14 @@ def _im2col_nchw_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
                     continue
                 for wo in range(lo):
                     cols[tap, start + wo] = 0
-                for wo in range(lo, hi):  # a run of Wo numbers from one input row
-                    cols[tap, start + wo] = x[n, c, y, wo * sw + j - pw]
+                # a run of Wo numbers, every sw-th of one input row.  The index is unsigned
+                # (it is never negative here): numba then skips its check for negative
+                # indices (which count from the end), and the compiler vectorises the copy;
+                # 2.5-3x faster for 16 channels.
+                row = x[n, c, y]
+                first = lo * sw + j - pw
+                for k in range(hi - lo):
+                    cols[tap, start + lo + k] = row[np.uintp(first + k * sw)]
                 for wo in range(hi, Wo):
                     cols[tap, start + wo] = 0
     return cols
@@ -100,9 +106,11 @@ def _col2im_nchw_numba(cols, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo):
                 for ho in range(Ho):
                     y = ho * sh + i - ph
                     if 0 <= y < H:
-                        start = (n * Ho + ho) * Wo
-                        for wo in range(lo, hi):
-                            out[n, c, y, wo * sw + j - pw] += cols[tap, start + wo]
+                        row = out[n, c, y]
+                        first = lo * sw + j - pw
+                        start = (n * Ho + ho) * Wo + lo
+                        for k in range(hi - lo):
+                            row[np.uintp(first + k * sw)] += cols[tap, start + k]
     return out
 
 
