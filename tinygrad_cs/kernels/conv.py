@@ -220,10 +220,14 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     few = _few(C)
     x = _prepare(x, few)
     buf = np.empty(b * HW * K, x.dtype)
-    dw = np.zeros((O, K), np.result_type(x.dtype, g.dtype))
+    dw = np.empty((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        dw += _planes(g[n0:n1]) @ _patches(x[n0:n1], kh, kw, stride, padding, buf, few)
+        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few)
+        if n0 == 0:  # the first chunk's product goes straight into dw (often the only one)
+            np.matmul(_planes(g[n0:n1]), P, out=dw)
+        else:
+            dw += _planes(g[n0:n1]) @ P
     if few:                                                  # columns in (c, i, j) order
         return dw.reshape(O, C, kh, kw)
     return np.ascontiguousarray(dw.reshape(O, kh, kw, C).transpose(0, 3, 1, 2))
