@@ -23,13 +23,14 @@ import sys
 TIMEOUT_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
 SHORT_TIMEOUT = "4"  # OpenBLAS's minimum: threads sleep after 2**4 cycles
 
-SET_HERE = {}  # the environment variables this module set: name -> value
+SET_HERE = set()  # names of the environment variables this module set
 
 
 def _set_default(name, value):
     """Set an environment variable unless the user already did (theirs is kept)."""
     if name not in os.environ:
-        os.environ[name] = SET_HERE[name] = value
+        os.environ[name] = value
+        SET_HERE.add(name)
 
 
 def environ_as_found() -> dict:

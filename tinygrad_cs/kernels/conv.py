@@ -135,14 +135,9 @@ def _weights(w, few):
     return w.reshape(w.shape[0], -1) if few else _weight_rows(w)
 
 
-def _patches(x, kh, kw, stride, padding, buf, few):
-    """P (m, K) for the images of x (prepared), written into the flat buffer ``buf``."""
-    if few:
-        N, C, H, W = x.shape
-    else:
-        N, H, W, C = x.shape
-    Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
-    m, K = N * Ho * Wo, C * kh * kw
+def _patches(x, kh, kw, stride, padding, buf, few, m, K):
+    """P (m, K) for the images of x (prepared): m output pixels, patch rows of length K,
+    written into the flat buffer ``buf``."""
     if few:
         return im2col_nchw(x, kh, kw, *stride, *padding, out=buf[:K * m].reshape(K, m)).T
     return im2col(x, kh, kw, *stride, *padding, out=buf[:m * K].reshape(m, K))
@@ -169,7 +164,7 @@ def conv2d_chunked(x, w, stride, padding):
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
-        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few)   # (m, K)
+        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, m, K)
         if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
             np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
         elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
@@ -223,7 +218,7 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     dw = np.empty((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few)
+        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, (n1 - n0) * HW, K)
         if n0 == 0:  # the first chunk's product goes straight into dw (often the only one)
             np.matmul(_planes(g[n0:n1]), P, out=dw)
         else:

@@ -132,10 +132,18 @@ def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
                          (kh, kw, sh, sw, ph, pw), (Ho, Wo), out)
 
 
+def add_patches_back(reference, kernel, cols, x_shape, window, hw):
+    """Run a col2im: ``kernel`` (numba), which takes the image's sizes in the order of
+    ``x_shape``, or the NumPy ``reference`` when numba is off.  window and hw as in
+    ``build_patches``.  Shared by both layouts (here and im2col_nchw.py)."""
+    if not USE_NUMBA:
+        return reference(cols, x_shape, *window)
+    return kernel(np.ascontiguousarray(cols), *x_shape, *window, *hw)
+
+
 def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw):
     """cols (N*Ho*Wo, kh*kw*C) -> x (N, H, W, C) with x_shape = (N, H, W, C)."""
-    if not USE_NUMBA:
-        return col2im_reference(cols, x_shape, kh, kw, sh, sw, ph, pw)
     N, H, W, C = x_shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return _col2im_numba(np.ascontiguousarray(cols), N, H, W, C, kh, kw, sh, sw, ph, pw, Ho, Wo)
+    return add_patches_back(col2im_reference, _col2im_numba, cols, x_shape,
+                            (kh, kw, sh, sw, ph, pw), (Ho, Wo))

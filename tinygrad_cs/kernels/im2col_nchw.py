@@ -20,8 +20,8 @@ col2im_nchw is the adjoint: it adds every entry back into the pixel it came from
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, prange
-from .im2col import build_patches, conv_out_size
+from . import njit, prange
+from .im2col import add_patches_back, build_patches, conv_out_size
 
 
 # -- reference (NumPy) -------------------------------------------------------------------
@@ -126,9 +126,7 @@ def im2col_nchw(x, kh, kw, sh, sw, ph, pw, out=None):
 
 def col2im_nchw(cols, x_shape, kh, kw, sh, sw, ph, pw):
     """cols (C*kh*kw, N*Ho*Wo) -> x (N, C, H, W) with x_shape = (N, C, H, W)."""
-    if not USE_NUMBA:
-        return col2im_nchw_reference(cols, x_shape, kh, kw, sh, sw, ph, pw)
     N, C, H, W = x_shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return _col2im_nchw_numba(np.ascontiguousarray(cols), N, C, H, W, kh, kw, sh, sw, ph, pw,
-                              Ho, Wo)
+    return add_patches_back(col2im_nchw_reference, _col2im_nchw_numba, cols, x_shape,
+                            (kh, kw, sh, sw, ph, pw), (Ho, Wo))
