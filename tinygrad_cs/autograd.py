@@ -21,12 +21,18 @@ import threading
 
 import numpy as np
 
-_state = threading.local()
+class _State(threading.local):
+    """Per-thread switches; the class attribute is every new thread's default."""
+
+    grad_enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True unless we are inside ``no_grad()``."""
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -59,6 +65,18 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+def _tensor_class():
+    """The Tensor class (tensor.py imports this module, so it cannot be imported at the top)."""
+    global _Tensor
+    if _Tensor is None:
+        from .tensor import Tensor
+        _Tensor = Tensor
+    return _Tensor
+
+
+_Tensor = None
+
+
 # ---------------------------------------------------------------------------------------
 # Function: the base class of every op
 # ---------------------------------------------------------------------------------------
@@ -89,17 +107,20 @@ class Function:
     # -- machinery ----------------------------------------------------------------
     @classmethod
     def apply(cls, *inputs, **attrs):
-        """Run the op on Tensors and, if any input needs a gradient, record it in the graph."""
-        from .tensor import Tensor
+        """Run the op on Tensors and, if any input needs a gradient, record it in the graph.
 
+        Every op call goes through here, hundreds per training step, so it is written
+        for speed: plain loops and attribute reads instead of properties and ``any()``.
+        """
+        Tensor = _tensor_class()
         tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
         node = cls()
         out_data = node.forward(*[t.data for t in tensors], **attrs)
-        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
-        if not record:
+        needs = tuple([t._requires_grad for t in tensors]) if _state.grad_enabled else ()
+        if True not in needs:  # nothing to differentiate (or inside no_grad)
             return Tensor._from_op(out_data, None)
         node.inputs = tensors
-        node.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        node.needs_input_grad = needs
         node.out_data = out_data
         node.freed = False
         return Tensor._from_op(out_data, node)
@@ -240,25 +261,27 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
                     continue
             if g is None:
                 continue
-            mask = tuple(
-                t.requires_grad and (wanted is None or (id(t) in wanted if t.grad_fn is None
-                                                        else leads_to_input[id(t.grad_fn)]))
-                for t in node.inputs)
-            node.needs_input_grad = mask
+            mask = node.needs_input_grad  # which inputs required grad when the op ran
+            if wanted is not None:        # grad(): only the inputs that lead to `inputs`
+                mask = node.needs_input_grad = tuple(
+                    t.requires_grad and (id(t) in wanted if t.grad_fn is None
+                                         else leads_to_input[id(t.grad_fn)])
+                    for t in node.inputs)
             input_grads = node.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for t, need, gi in zip(node.inputs, mask, input_grads):
                 if not need or gi is None:
                     continue
-                if gi.dtype != t.dtype:
-                    gi = gi.astype(t.dtype)
+                if gi.data.dtype != t.data.dtype:
+                    gi = gi.astype(t.data.dtype)
                 if t.grad_fn is None:
                     leaves[id(t)] = t
                     leaf_grads.add(id(t), gi)
                 else:
                     node_grads.add(id(t.grad_fn), gi)
-            node.needs_input_grad = tuple(t.requires_grad for t in node.inputs)
+            if wanted is not None:
+                node.needs_input_grad = tuple(t.requires_grad for t in node.inputs)
             if not retain_graph:
                 node.release()
 

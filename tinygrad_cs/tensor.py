@@ -176,8 +176,8 @@ class Tensor:
         """Turn a Python/NumPy scalar or array into a Tensor of self's float dtype."""
         if isinstance(other, Tensor):
             return other
-        if np.issubdtype(self.dtype, np.floating) and np.isscalar(other):
-            return Tensor(np.asarray(other, dtype=self.dtype))
+        if self.data.dtype.kind == "f" and np.isscalar(other):
+            return Tensor._from_op(np.asarray(other, dtype=self.data.dtype), None)
         return Tensor(other)
 
     # -- elementwise arithmetic (ops/elementwise.py) ----------------------------------

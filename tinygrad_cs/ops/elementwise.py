@@ -13,6 +13,9 @@ from .reduce import unbroadcast
 
 def check_broadcast(op: str, *shapes) -> tuple:
     """The broadcast shape of ``shapes``, or a ValueError naming the op and the shapes."""
+    largest = max(shapes, key=len)
+    if all(s == largest or s == () for s in shapes):  # the common cases, checked quickly
+        return largest
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
