@@ -20,6 +20,15 @@ CONV_SHAPES = [(1, 1, 5, 5, 1, 1, 0), (2, 3, 7, 6, 3, 1, 1), (2, 2, 9, 8, 3, 2, 
                (2, 6, 7, 6, 3, 2, 1)]  # more than FEW_CHANNELS: channels-last patches
 
 
+@pytest.fixture(autouse=True, params=["parallel", "serial"])
+def kernel_threads(request, monkeypatch):
+    """Every test here runs twice: with each numba kernel's parallel build and with its serial
+    twin (which the dispatchers pick for small jobs, and so for most shapes in the suite)."""
+    import tinygrad_cs.kernels as KS
+    monkeypatch.setattr(KS, "PARALLEL_MIN_WORK", 0 if request.param == "parallel" else 1 << 62)
+    return request.param
+
+
 def _pairs(k, s, p):
     as2 = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
     return as2(k), as2(s), as2(p)

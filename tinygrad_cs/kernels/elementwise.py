@@ -5,7 +5,7 @@ passes over every parameter array per step).
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, prange
+from . import USE_NUMBA, njit, prange, sized
 
 
 def leaky_relu_reference(x, alpha):
@@ -46,13 +46,14 @@ def _flat(a):
 def leaky_relu(x, alpha):
     if not USE_NUMBA:
         return leaky_relu_reference(x, alpha)
-    return _leaky_relu_numba(_flat(x), alpha).reshape(x.shape)
+    return sized(_leaky_relu_numba, x.size)(_flat(x), alpha).reshape(x.shape)
 
 
 def leaky_relu_backward(g, x, alpha):
     if not USE_NUMBA or g.shape != x.shape:
         return leaky_relu_backward_reference(g, x, alpha)
-    return _leaky_relu_backward_numba(_flat(g), _flat(x), alpha).reshape(g.shape)
+    kernel = sized(_leaky_relu_backward_numba, g.size)
+    return kernel(_flat(g), _flat(x), alpha).reshape(g.shape)
 
 
 # -- Adam ----------------------------------------------------------------------------------------
@@ -88,5 +89,5 @@ def adam_update(w, g, m, v, lr, b1, b2, eps, step):
     contiguous = all(a.flags.c_contiguous for a in (w, g, m, v))
     if not USE_NUMBA or not contiguous:
         return adam_reference(w, g, m, v, lr, b1, b2, eps, step)
-    _adam_numba(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), float(lr),
-                float(b1), float(b2), float(eps), step)
+    sized(_adam_numba, w.size)(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                               float(lr), float(b1), float(b2), float(eps), step)

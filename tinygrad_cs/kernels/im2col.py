@@ -21,7 +21,7 @@ the transpose to NHWC.
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, prange
+from . import USE_NUMBA, njit, prange, sized
 
 
 def conv_out_size(size, k, stride, padding):
@@ -120,7 +120,7 @@ def build_patches(reference, kernel, x, shape, window, hw, out):
         return cols
     if out is None:
         out = np.empty(shape, dtype=x.dtype)
-    return kernel(np.ascontiguousarray(x), *window, *hw, out)
+    return sized(kernel, out.size)(np.ascontiguousarray(x), *window, *hw, out)
 
 
 def im2col(x, kh, kw, sh, sw, ph, pw, out=None):
@@ -138,7 +138,7 @@ def add_patches_back(reference, kernel, cols, x_shape, window, hw):
     ``build_patches``.  Shared by both layouts (here and im2col_nchw.py)."""
     if not USE_NUMBA:
         return reference(cols, x_shape, *window)
-    return kernel(np.ascontiguousarray(cols), *x_shape, *window, *hw)
+    return sized(kernel, cols.size)(np.ascontiguousarray(cols), *x_shape, *window, *hw)
 
 
 def col2im(cols, x_shape, kh, kw, sh, sw, ph, pw):

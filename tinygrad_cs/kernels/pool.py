@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import USE_NUMBA, njit, prange
+from . import USE_NUMBA, njit, prange, sized
 
 
 def pool_out_size(size, k, stride, padding, ceil_mode=False):
@@ -87,7 +87,8 @@ def _maxpool_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
 def maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     if not USE_NUMBA:
         return maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
-    return _maxpool_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
+    kernel = sized(_maxpool_numba, x.size * kw)
+    return kernel(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
 
 
 # -- scatter / gather at the argmax positions (max pooling's gradient and its gradient) ----
@@ -117,7 +118,8 @@ def _scatter_numba(g, arg, H, W):
 def scatter(g, arg, H, W):
     if not USE_NUMBA:
         return scatter_reference(g, arg, H, W)
-    return _scatter_numba(np.ascontiguousarray(g), arg, H, W)
+    kernel = sized(_scatter_numba, g.shape[0] * g.shape[1] * H * W)
+    return kernel(np.ascontiguousarray(g), arg, H, W)
 
 
 def gather(x, arg):
@@ -189,10 +191,12 @@ def _avgpool_backward_numba(g, H, W, kh, kw, sh, sw, ph, pw):
 def avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     if not USE_NUMBA:
         return avgpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
-    return _avgpool_numba(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
+    kernel = sized(_avgpool_numba, x.shape[0] * x.shape[1] * Ho * Wo * kh * kw)
+    return kernel(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
 
 
 def avgpool_backward(g, H, W, kh, kw, sh, sw, ph, pw):
     if not USE_NUMBA:
         return avgpool_backward_reference(g, H, W, kh, kw, sh, sw, ph, pw)
-    return _avgpool_backward_numba(np.ascontiguousarray(g), H, W, kh, kw, sh, sw, ph, pw)
+    kernel = sized(_avgpool_backward_numba, g.size * kh * kw)
+    return kernel(np.ascontiguousarray(g), H, W, kh, kw, sh, sw, ph, pw)
