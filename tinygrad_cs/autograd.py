@@ -134,9 +134,7 @@ class Function:
         unused.  The wrapper has this node as grad_fn, so under ``create_graph=True``
         gradients flowing into it reach the right place.
         """
-        from .tensor import Tensor
-
-        return Tensor._from_op(self.out_data, self if is_grad_enabled() else None)
+        return _tensor_class()._from_op(self.out_data, self if _state.grad_enabled else None)
 
     def release(self):
         """Drop what backward needed (called after backward unless retain_graph=True)."""
