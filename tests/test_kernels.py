@@ -273,6 +273,26 @@ def test_fused_elementwise_kernels_equal_references():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_arithmetic_equals_numpy_bit_for_bit(op, dtype):
+    """Every case binary() takes to the compiled loop, and the ones it leaves to NumPy."""
+    from tinygrad_cs.kernels import elementwise as E
+    a = rng.standard_normal((3, 4, 5)).astype(dtype)
+    b = rng.standard_normal((3, 4, 5)).astype(dtype)
+    one = np.asarray(rng.standard_normal(), dtype)
+    cases = [(a, b), (a, one), (one, a), (a, one.reshape(1, 1)),
+             (a, np.broadcast_to(one, a.shape)),           # a sum's gradient: strides 0
+             (a, b.transpose(0, 2, 1).copy().transpose(0, 2, 1)),  # not contiguous
+             (a, b[0, 0]), (a[:, :1], b),                  # real broadcasting
+             (a, b.astype(np.float16)),                    # mixed dtypes
+             (a, one.reshape(1, 1, 1, 1))]                 # the result has more axes
+    for x, y in cases:
+        got, want = E.binary(op, x, y), E.BINARY_OPS[op](x, y)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("N", [1, 3])
 @pytest.mark.parametrize("rows_min_k", [1, 10 ** 9])  # both ways round of conv2d's product
 @pytest.mark.parametrize("few_channels", [0, 4])      # NHWC patches / NCHW patches

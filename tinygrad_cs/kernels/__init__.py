@@ -61,17 +61,24 @@ def _twin(fn):
 
 
 # Waking numba's sleeping threads for a parallel kernel costs 20-60 us on this 2-core
-# machine, more than a small job takes on one thread: a leaky ReLU over 16,000 numbers took
-# 40 us in parallel and 5 us serially; at 256,000 numbers parallel was faster (74 vs 116
-# us), as was max pooling from about 16,000 inputs.  Style transfer and the small GANs run
-# hundreds of small kernels per step.  ``work`` counts the kernel's inner-loop steps,
-# roughly (numbers read or written).
-PARALLEL_MIN_WORK = 1 << 15
+# machine, more than a small job takes on one thread.  A leaky ReLU (a light loop: about
+# 0.5 ns a number on one core) over 16,000 numbers took 40 us in parallel and 5 us
+# serially, over 64,000 28 and 13 us, over 256,000 74 and 116 us; adding two arrays was
+# faster in parallel from about 131,000 numbers.  ``work`` is a job's size in such light
+# steps: the number of elements for elementwise loops and copies, more per element for
+# kernels that do more per element (max pooling: the window's size; a 3x3 max pool was
+# already faster in parallel from about 8,000 inputs).
+PARALLEL_MIN_WORK = 1 << 17
+
+
+def parallel_pays(work):
+    """Is a job of ``work`` light steps big enough to run on all of numba's threads?"""
+    return work >= PARALLEL_MIN_WORK
 
 
 def sized(kernel, work):
-    """``kernel`` for a job of ``work`` steps: its serial twin below PARALLEL_MIN_WORK."""
-    return kernel if work >= PARALLEL_MIN_WORK else kernel.serial
+    """``kernel`` for a job of ``work`` steps; its serial twin if parallel does not pay."""
+    return kernel if parallel_pays(work) else kernel.serial
 
 
 def prange(*args):

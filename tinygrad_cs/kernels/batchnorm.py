@@ -138,11 +138,11 @@ def batchnorm_forward(x, weight, bias, eps):
     # the loop kernel's rows are one number long there, and it was 4x slower
     if not USE_NUMBA or x.shape[2] == 1:
         return batchnorm_forward_reference(x, weight, bias, eps)
-    return sized(_forward_numba, x.size)(np.ascontiguousarray(x), weight, bias, eps)
+    return sized(_forward_numba, 2 * x.size)(np.ascontiguousarray(x), weight, bias, eps)
 
 
 def batchnorm_backward(g, x, weight, mean, invstd):
     if not USE_NUMBA or x.shape[2] == 1:
         return batchnorm_backward_reference(g, x, weight, mean, invstd)
-    return sized(_backward_numba, x.size)(np.ascontiguousarray(g), np.ascontiguousarray(x),
+    return sized(_backward_numba, 2 * x.size)(np.ascontiguousarray(g), np.ascontiguousarray(x),
                                           weight, mean, invstd)

@@ -5,7 +5,7 @@ passes over every parameter array per step).
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, prange, sized
+from . import USE_NUMBA, njit, parallel_pays, prange, sized
 
 
 def leaky_relu_reference(x, alpha):
@@ -56,6 +56,70 @@ def leaky_relu_backward(g, x, alpha):
     return kernel(_flat(g), _flat(x), alpha).reshape(g.shape)
 
 
+# -- arithmetic on both cores --------------------------------------------------------------
+# NumPy's +, - and * run on one core.  For big arrays (style transfer's feature maps hold
+# 0.4-0.8 million numbers) a parallel loop is about twice as fast: adding two arrays of
+# 772,160 float32 took 0.48 ms in NumPy and 0.24 ms in parallel.  Small jobs, mixed dtypes,
+# broadcasting other than with a single number, and non-contiguous arrays stay with NumPy.
+# (Division stays with NumPy: a compiled loop would raise on a division by zero, where
+# NumPy gives inf with a warning.)
+
+BINARY_OPS = {"add": np.add, "sub": np.subtract, "mul": np.multiply}
+_CODES = {name: code for code, name in enumerate(BINARY_OPS)}
+
+
+@njit(parallel=True)
+def _binary_numba(a, b, op, out):
+    """out = a (op) b for flat arrays: b of a's size, or of size 1 (a single number).
+    op: 0 add, 1 sub, 2 mul.  One loop per case, so that each is vectorised."""
+    if b.size == 1:
+        s = b[0]
+        if op == 0:
+            for i in prange(a.size):
+                out[i] = a[i] + s
+        elif op == 1:
+            for i in prange(a.size):
+                out[i] = a[i] - s
+        else:
+            for i in prange(a.size):
+                out[i] = a[i] * s
+    elif op == 0:
+        for i in prange(a.size):
+            out[i] = a[i] + b[i]
+    elif op == 1:
+        for i in prange(a.size):
+            out[i] = a[i] - b[i]
+    else:
+        for i in prange(a.size):
+            out[i] = a[i] * b[i]
+    return out
+
+
+def _one_number(x):
+    """x as a 1-element array if it holds a single number (also a broadcast view of one,
+    whose strides are all 0, as a sum's gradient is), else None."""
+    if x.size == 1:
+        return x.reshape(1)
+    if x.size and not any(x.strides):
+        return x.reshape(-1)[:1]
+    return None
+
+
+def binary(op, a, b):
+    """a (op) b with NumPy's broadcasting rules; op is "add", "sub" or "mul"."""
+    if USE_NUMBA and parallel_pays(max(a.size, b.size)) and a.dtype == b.dtype \
+            and a.dtype.kind == "f":
+        if op != "sub" and a.size < b.size:
+            a, b = b, a                     # + and * commute: the big array first
+        small = b if b.shape == a.shape and b.flags.c_contiguous else _one_number(b)
+        if small is not None and a.flags.c_contiguous \
+                and np.broadcast_shapes(a.shape, b.shape) == a.shape:
+            out = np.empty_like(a)
+            _binary_numba(a.reshape(-1), small.reshape(-1), _CODES[op], out.reshape(-1))
+            return out
+    return BINARY_OPS[op](a, b)
+
+
 # -- Adam ----------------------------------------------------------------------------------------
 
 def adam_reference(w, g, m, v, lr, b1, b2, eps, step):
@@ -89,5 +153,5 @@ def adam_update(w, g, m, v, lr, b1, b2, eps, step):
     contiguous = all(a.flags.c_contiguous for a in (w, g, m, v))
     if not USE_NUMBA or not contiguous:
         return adam_reference(w, g, m, v, lr, b1, b2, eps, step)
-    sized(_adam_numba, w.size)(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+    sized(_adam_numba, 4 * w.size)(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                                float(lr), float(b1), float(b2), float(eps), step)

@@ -87,7 +87,7 @@ def _maxpool_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
 def maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     if not USE_NUMBA:
         return maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
-    kernel = sized(_maxpool_numba, x.size * kw)
+    kernel = sized(_maxpool_numba, x.size * kh * kw)
     return kernel(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
 
 
