@@ -291,6 +291,9 @@ def test_binary_arithmetic_equals_numpy_bit_for_bit(op, dtype):
         got, want = E.binary(op, x, y), E.BINARY_OPS[op](x, y)
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+    into = a.copy()                                        # in place, as gradient sums are
+    assert E.binary(op, into, b, out=into) is into
+    np.testing.assert_array_equal(into, E.BINARY_OPS[op](a, b))
 
 
 @pytest.mark.parametrize("N", [1, 3])

@@ -21,6 +21,9 @@ import threading
 
 import numpy as np
 
+from .kernels.elementwise import binary
+
+
 class _State(threading.local):
     """Per-thread switches; the class attribute is every new thread's default."""
 
@@ -202,7 +205,7 @@ class _GradientSums:
         if total is None:
             self.sums[key] = value
         elif key in self.owned and (total.shape, total.dtype) == (value.shape, value.dtype):
-            np.add(total.data, value.data, out=total.data)
+            binary("add", total.data, value.data, out=total.data)  # on both cores if big
         else:
             self.sums[key] = total + value
             if self.in_place:

@@ -105,19 +105,21 @@ def _one_number(x):
     return None
 
 
-def binary(op, a, b):
-    """a (op) b with NumPy's broadcasting rules; op is "add", "sub" or "mul"."""
+def binary(op, a, b, out=None):
+    """a (op) b with NumPy's broadcasting rules; op is "add", "sub" or "mul".  With ``out``
+    (an array of the result's shape, which may be ``a`` itself) the result is written there."""
     if USE_NUMBA and parallel_pays(max(a.size, b.size)) and a.dtype == b.dtype \
             and a.dtype.kind == "f":
         if op != "sub" and a.size < b.size:
             a, b = b, a                     # + and * commute: the big array first
         small = b if b.shape == a.shape and b.flags.c_contiguous else _one_number(b)
         if small is not None and a.flags.c_contiguous \
-                and np.broadcast_shapes(a.shape, b.shape) == a.shape:
-            out = np.empty_like(a)
+                and np.broadcast_shapes(a.shape, b.shape) == a.shape \
+                and (out is None or out.flags.c_contiguous and out.dtype == a.dtype):
+            out = np.empty_like(a) if out is None else out
             _binary_numba(a.reshape(-1), small.reshape(-1), _CODES[op], out.reshape(-1))
             return out
-    return BINARY_OPS[op](a, b)
+    return BINARY_OPS[op](a, b, out=out)
 
 
 # -- Adam ----------------------------------------------------------------------------------------

@@ -223,7 +223,7 @@ class Square(Function):
     """
 
     def forward(self, x):
-        return np.square(x)
+        return K.binary("mul", x, x)  # np.square(x), on both cores when x is big
 
     def backward(self, g):
         return g * (2 * self.inputs[0])
