@@ -5,7 +5,8 @@ cannot be seen by running a benchmark before and after it.  Here every setting r
 the same process, in alternating blocks of steps, and the script prints the minimum, the
 10th percentile and the median step time of each.
 
-    python benchmarks/ab.py --workload style --data DIR tinygrad_cs.kernels.conv CHUNK_ELEMENTS 4194304 2097152
+    python benchmarks/ab.py --workload style --data DIR \
+        tinygrad_cs.kernels.conv CHUNK_ELEMENTS 4194304 2097152
     python benchmarks/ab.py --workload dcgan tinygrad_cs.kernels PARALLEL_MIN_WORK 131072 32768
 
 The knob is a module-level name read when a kernel runs (CHUNK_ELEMENTS, ROWS_MIN_K and
