@@ -18,10 +18,13 @@ from . import USE_NUMBA
 from .im2col import col2im, conv_out_size, im2col, to_channels_last
 from .im2col_nchw import col2im_nchw, im2col_nchw
 
-# Patch-matrix entries per chunk (16 MB in float32).  Measured with 2 threads, best of 3,
+# Patch-matrix entries per chunk (8 MB in float32).  Measured with 2 threads, best of 3,
 # on the WGAN-GP critic's conv2 forward: 39.5 ms at 1 MB, 29.7 at 4 MB, 23.0 at 16 MB: a
-# chunk must be big enough for a two-thread GEMM to pay.
-CHUNK_ELEMENTS = 1 << 22
+# chunk must be big enough for a two-thread GEMM to pay.  Between 8 and 16 MB the
+# convolutions alone were equal within 2%, but whole training steps were 1-3% faster with
+# 8 MB (benchmarks/ab.py, 10-12 alternating blocks: DCGAN p10 343 -> 333 ms, median
+# 352 -> 342; WGAN-GP p10 526 -> 513, median 545 -> 538): less memory for other data.
+CHUNK_ELEMENTS = 1 << 21
 
 
 # Patch-row length from which conv2d multiplies patches @ weights^T rather than weights @
