@@ -320,3 +320,14 @@ def test_chunked_conv_paths_equal_the_references(N, rows_min_k, few_channels, mo
         np.testing.assert_allclose(KC.conv_transpose2d_chunked(g, wt, (s, s), (p, p), (7, 6)),
                                    KC.conv_transpose2d_reference(g, wt, (s, s), (p, p), (7, 6)),
                                    atol=1e-12)
+        # the weight gradient from the patches that conv2d kept, here and in the references,
+        # also when the chunk size changed in between (the kept chunks are used as they are)
+        want = KC.weight_grad_reference(x, g, (k, k), (s, s), (p, p))
+        for conv, wgrad in ((KC.conv2d_chunked, KC.weight_grad_chunked),
+                            (KC.conv2d_reference, KC.weight_grad_reference)):
+            y_kept, patches = conv(x, w, (s, s), (p, p), keep_patches=True)
+            np.testing.assert_allclose(y_kept, y, atol=1e-12)
+            monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 1 << 30)
+            np.testing.assert_allclose(wgrad(x, g, (k, k), (s, s), (p, p), patches), want,
+                                       atol=1e-12)
+            monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 2 * 3 * k * k * Ho * Wo)

@@ -117,13 +117,13 @@ class Function:
         """
         Tensor = _tensor_class()
         tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+        needs = tuple([t._requires_grad and _state.grad_enabled for t in tensors])
         node = cls()
+        node.needs_input_grad = needs  # set before forward, which may save less when False
         out_data = node.forward(*[t.data for t in tensors], **attrs)
-        needs = tuple([t._requires_grad for t in tensors]) if _state.grad_enabled else ()
         if True not in needs:  # nothing to differentiate (or inside no_grad)
             return Tensor._from_op(out_data, None)
         node.inputs = tensors
-        node.needs_input_grad = needs
         node.out_data = out_data
         node.freed = False
         return Tensor._from_op(out_data, node)

@@ -63,13 +63,15 @@ def _to_nchw(rows, N, H, W):
 
 # -- references ----------------------------------------------------------------------------
 
-def conv2d_reference(x, w, stride, padding):
-    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM."""
+def conv2d_reference(x, w, stride, padding, keep_patches=False):
+    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM.
+    With ``keep_patches`` also returns the patches, for ``weight_grad`` to reuse."""
     N, _, H, W = x.shape
     O, _, kh, kw = w.shape
     cols = im2col(to_channels_last(x), kh, kw, *stride, *padding)  # (N*Ho*Wo, kh*kw*C)
     Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip((H, W), (kh, kw), stride, padding))
-    return _to_nchw(cols @ _weight_rows(w).T, N, Ho, Wo)              # rows (N*Ho*Wo, O)
+    y = _to_nchw(cols @ _weight_rows(w).T, N, Ho, Wo)                # rows (N*Ho*Wo, O)
+    return (y, (False, N, cols.reshape(-1))) if keep_patches else y
 
 
 def conv_transpose2d_reference(x, w, stride, padding, out_hw):
@@ -83,10 +85,14 @@ def conv_transpose2d_reference(x, w, stride, padding, out_hw):
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
-def weight_grad_reference(x, g, kernel_hw, stride, padding):
-    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches."""
+def weight_grad_reference(x, g, kernel_hw, stride, padding, patches=None):
+    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches
+    (those conv2d kept, if given)."""
     C, O = x.shape[1], g.shape[1]
-    cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
+    if patches is not None:
+        cols = patches[2].reshape(-1, C * kernel_hw[0] * kernel_hw[1])
+    else:
+        cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
     dw_rows = to_channels_last(g).reshape(-1, O).T @ cols           # (O, kh*kw*C)
     return np.ascontiguousarray(dw_rows.reshape((O,) + tuple(kernel_hw) + (C,)).transpose(0, 3, 1, 2))
 
@@ -138,19 +144,32 @@ def _weights(w, few):
     return w.reshape(w.shape[0], -1) if few else _weight_rows(w)
 
 
+def _held(buf, few, m, K):
+    """The (m, K) patch matrix P held at the start of the flat buffer ``buf`` (stored as
+    its transpose for few channels)."""
+    return buf[:K * m].reshape(K, m).T if few else buf[:m * K].reshape(m, K)
+
+
 def _patches(x, kh, kw, stride, padding, buf, few, m, K):
     """P (m, K) for the images of x (prepared): m output pixels, patch rows of length K,
     written into the flat buffer ``buf``."""
+    P = _held(buf, few, m, K)
     if few:
-        return im2col_nchw(x, kh, kw, *stride, *padding, out=buf[:K * m].reshape(K, m)).T
-    return im2col(x, kh, kw, *stride, *padding, out=buf[:m * K].reshape(m, K))
+        im2col_nchw(x, kh, kw, *stride, *padding, out=P.T)
+    else:
+        im2col(x, kh, kw, *stride, *padding, out=P)
+    return P
 
 
-def conv2d_chunked(x, w, stride, padding):
+def conv2d_chunked(x, w, stride, padding, keep_patches=False):
+    """With ``keep_patches`` the patches of all chunks are kept (in one buffer) and
+    returned too, as (few, images per chunk, buffer): the weight gradient needs the same
+    matrix."""
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, padding):
-        return conv2d_pointwise(x, w)
+        y = conv2d_pointwise(x, w)
+        return (y, None) if keep_patches else y
     Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
     K, HW = C * kh * kw, Ho * Wo
     b = _chunk(N, K, HW)
@@ -161,13 +180,14 @@ def conv2d_chunked(x, w, stride, padding):
     rows = b > 1 and K >= ROWS_MIN_K and not few
     x = _prepare(x, few)
     w_mat = _weights(w, few)                                 # (O, K)
-    buf = np.empty(b * HW * K, x.dtype)
+    buf = np.empty((N if keep_patches else b) * HW * K, x.dtype)
     y_buf = None if b == 1 else np.empty((b * HW, O) if rows else (O, b * HW), x.dtype)
     out = np.empty((N, O, Ho, Wo), x.dtype)
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
         m = (n1 - n0) * HW
-        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, m, K)
+        chunk_buf = buf[n0 * HW * K:] if keep_patches else buf  # kept: each chunk its own part
+        P = _patches(x[n0:n1], kh, kw, stride, padding, chunk_buf, few, m, K)
         if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
             np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
         elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
@@ -178,7 +198,7 @@ def conv2d_chunked(x, w, stride, padding):
             # going to NCHW copies planes, not single numbers.
             y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
             out[n0:n1] = y.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
-    return out
+    return (out, (few, b, buf)) if keep_patches else out
 
 
 def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
@@ -207,21 +227,30 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
     return out
 
 
-def weight_grad_chunked(x, g, kernel_hw, stride, padding):
+def weight_grad_chunked(x, g, kernel_hw, stride, padding, patches=None):
+    """``patches``: what conv2d_chunked(x, ..., keep_patches=True) returned, if kept."""
     if _is_pointwise(kernel_hw, stride, padding) and x.shape[2:] == g.shape[2:]:
         return weight_grad_pointwise(x, g)
     N, C = x.shape[:2]
     O, Ho, Wo = g.shape[1:]
     kh, kw = kernel_hw
     K, HW = C * kh * kw, Ho * Wo
-    b = _chunk(N, K, HW)
     few = _few(C)
-    x = _prepare(x, few)
-    buf = np.empty(b * HW * K, x.dtype)
+    if patches is not None and patches[0] != few:
+        patches = None  # kept in the other layout (FEW_CHANNELS changed): build them again
+    if patches is not None:
+        _, b, buf = patches  # chunks as they were kept (the few-channel layout is per chunk)
+    else:
+        b = _chunk(N, K, HW)
+        x = _prepare(x, few)
+        buf = np.empty(b * HW * K, x.dtype)
     dw = np.empty((O, K), np.result_type(x.dtype, g.dtype))
     for n0 in range(0, N, b):
         n1 = min(N, n0 + b)
-        P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, (n1 - n0) * HW, K)
+        if patches is not None:
+            P = _held(buf[n0 * HW * K:], few, (n1 - n0) * HW, K)
+        else:
+            P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, (n1 - n0) * HW, K)
         if n0 == 0:  # the first chunk's product goes straight into dw (often the only one)
             np.matmul(_planes(g[n0:n1]), P, out=dw)
         else:

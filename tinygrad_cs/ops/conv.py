@@ -70,7 +70,15 @@ class Conv2d(Function):
         if Ho <= 0 or Wo <= 0:
             raise ValueError(f"conv2d: a {w.shape[2]}x{w.shape[3]} kernel with padding "
                              f"{padding} does not fit an input of spatial size {x.shape[2:]}.")
-        return _add_bias(K.conv2d(x, w, stride, padding), b)
+        # The weight gradient multiplies by the same patch matrix: if it will be needed,
+        # keep the matrix rather than build it again (memory for time, as PyTorch saves
+        # tensors for backward).
+        self.saved_patches = None
+        if self.needs_input_grad[1]:
+            y, self.saved_patches = K.conv2d(x, w, stride, padding, keep_patches=True)
+        else:
+            y = K.conv2d(x, w, stride, padding)
+        return _add_bias(y, b)
 
     def backward(self, g):
         x, w = self.inputs[:2]
@@ -80,7 +88,7 @@ class Conv2d(Function):
                                        out_hw=x.shape[2:])
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(x, g, kernel_hw=w.shape[2:], stride=self.stride,
-                                        padding=self.padding)
+                                        padding=self.padding, patches=self.saved_patches)
         return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))]),
@@ -135,9 +143,10 @@ class Conv2dWeightGrad(Function):
     with upstream G:  dx = conv_transpose2d(g, G),  dg = conv2d(x, G).
     """
 
-    def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0)):
+    def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0), patches=None):
+        """``patches``: the patch matrix of x that conv2d kept, if any (see Conv2d)."""
         self.stride, self.padding = stride, padding
-        return K.weight_grad(x, g, kernel_hw, stride, padding)
+        return K.weight_grad(x, g, kernel_hw, stride, padding, patches)
 
     def backward(self, G):
         x, g = self.inputs
