@@ -12,7 +12,7 @@ Layout: x (N, C, H, W); conv2d weights (O, C, kh, kw); conv_transpose2d weights
 kernel is not flipped).
 """
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..kernels import conv as K
 from ..kernels.im2col import conv_out_size
 from ..registry import Case, Input
@@ -114,12 +114,20 @@ class ConvTranspose2d(Function):
 
     def backward(self, g):
         x, w = self.inputs[:2]
-        dx = dw = None
+        dx = dw = patches = None
         if self.needs_input_grad[0]:
-            dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
+            if self.needs_input_grad[1] and not is_grad_enabled():
+                # dx and dw both multiply by the patch matrix of g: build it once.  (Under
+                # create_graph, dx must be a recorded Conv2d op; it then keeps its own.)
+                from ..tensor import Tensor
+                y, patches = K.conv2d(g.data, w.data, self.stride, self.padding,
+                                      keep_patches=True)
+                dx = Tensor(y)
+            else:
+                dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(g, x, kernel_hw=w.shape[2:], stride=self.stride,
-                                        padding=self.padding)
+                                        padding=self.padding, patches=patches)
         return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
