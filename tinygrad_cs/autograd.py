@@ -94,6 +94,7 @@ class Function:
     """
 
     cases: list = []  # gradcheck cases, see registry.Case
+    needs_input_grad: tuple = ()  # per input: will backward need its gradient? (set by apply)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

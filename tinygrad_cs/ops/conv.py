@@ -74,7 +74,7 @@ class Conv2d(Function):
         # keep the matrix rather than build it again (memory for time, as PyTorch saves
         # tensors for backward).
         self.saved_patches = None
-        if self.needs_input_grad[1]:
+        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             y, self.saved_patches = K.conv2d(x, w, stride, padding, keep_patches=True)
         else:
             y = K.conv2d(x, w, stride, padding)
