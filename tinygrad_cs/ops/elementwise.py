@@ -55,10 +55,13 @@ class Sub(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
+        db = unbroadcast(-g, b.shape) if self.needs_input_grad[1] else None  # (a target: none)
+        return unbroadcast(g, a.shape), db
 
     cases = [Case(lambda a, b: a - b, _pair((2, 3), (2, 1))),
-             Case(lambda a, b: 1.5 - a - b, _pair((3,), (2, 3)))]
+             Case(lambda a, b: 1.5 - a - b, _pair((3,), (2, 3))),
+             Case(lambda a, b: a - b, [Input((2, 3)), Input((2, 3), requires_grad=False)],
+                  description="a constant target")]
 
 
 class Mul(Function):
