@@ -40,10 +40,14 @@ class Add(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
+        need = self.needs_input_grad  # a broadcast constant (no grad) needs no summing back
+        return (unbroadcast(g, a.shape) if need[0] else None,
+                unbroadcast(g, b.shape) if need[1] else None)
 
     cases = [Case(lambda a, b: a + b, _pair((2, 3), (3,))),
-             Case(lambda a, b: a + b, _pair((2, 1, 3), (4, 1)))]
+             Case(lambda a, b: a + b, _pair((2, 1, 3), (4, 1))),
+             Case(lambda a, b: a + b, [Input((2, 3)), Input((3,), requires_grad=False)],
+                  description="a broadcast constant")]
 
 
 class Sub(Function):
@@ -136,7 +140,9 @@ class Maximum(Function):
         a, b = self.inputs
         share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
         share_a = share_a.astype(g.dtype)
-        return unbroadcast(g * share_a, a.shape), unbroadcast(g * (1 - share_a), b.shape)
+        need = self.needs_input_grad
+        return (unbroadcast(g * share_a, a.shape) if need[0] else None,
+                unbroadcast(g * (1 - share_a), b.shape) if need[1] else None)
 
     cases = [Case(lambda a, b: a.maximum(b), requires_grad=[True, True],
                   make_inputs=lambda rng: _separated_pair(rng, (2, 3), (3,)))]
