@@ -28,23 +28,17 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import benchmark_parser, machine, rerun_without_openblas_env  # noqa: E402
+from common import (benchmark_parser, gan_trainer, machine, rerun_without_openblas_env,  # noqa: E402
+                    starry_night)
 
 GAN_VARIANTS = ("vanilla", "lsgan", "dcgan", "wgan-gp")
 
 
 def style_step(data):
     """run(steps) -> the times (ms) of that many starry_night steps at 192 px."""
-    from models.data import find_file
-    from models.images import load_image, preprocess
-    from models.squeezenet import load_squeezenet
-    from models.style_transfer import PRESETS, style_transfer
+    from models.style_transfer import style_transfer
 
-    model = load_squeezenet("torchvision", data)
-    preset = dict(PRESETS["starry_night"])
-    content = preprocess(load_image(find_file("styles/tubingen.jpg", data)), 192)  # the demos' size
-    style = preprocess(load_image(find_file("styles/" + preset.pop("style"), data)),
-                       preset["style_size"])
+    model, content, style, preset = starry_night(data)
 
     def run(steps):
         # style_transfer runs a whole optimisation; its callback stamps the end of each step
@@ -57,10 +51,7 @@ def style_step(data):
 
 def gan_step(variant):
     """run(steps) -> the times (ms) of that many GAN iterations (batch 128)."""
-    from models.gan_training import GANTrainer
-
-    images = np.random.default_rng(0).uniform(-1, 1, (128 * 20, 784)).astype(np.float32)
-    trainer = GANTrainer(variant, images, seed=0, n_critic=1)
+    trainer = gan_trainer(variant)
 
     def run(steps):
         times = []

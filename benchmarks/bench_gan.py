@@ -13,10 +13,8 @@ sys.path.insert(0, HERE)
 
 import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
 
-import numpy as np  # noqa: E402
-
-from common import (benchmark_parser, keep_best, machine, rerun_without_openblas_env, table,  # noqa: E402
-                    timeit, torch_timings)
+from common import (benchmark_parser, gan_trainer, keep_best, machine, rerun_without_openblas_env,  # noqa: E402
+                    table, timeit, torch_timings)
 
 
 def main():
@@ -24,10 +22,7 @@ def main():
     ap.add_argument("--variants", nargs="+", default=["vanilla", "lsgan", "dcgan", "wgan-gp"])
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
-    from models.gan_training import GANTrainer
-
-    images = np.random.default_rng(0).uniform(-1, 1, (128 * 20, 784)).astype(np.float32)
-    trainers = {v: GANTrainer(v, images, seed=0, n_critic=1) for v in args.variants}
+    trainers = {v: gan_trainer(v) for v in args.variants}
     ours, theirs = {}, None
     for _ in range(args.rounds):
         for v, trainer in trainers.items():

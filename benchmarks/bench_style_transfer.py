@@ -22,7 +22,8 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import benchmark_parser, environ_as_found, machine, rerun_without_openblas_env  # noqa: E402
+from common import (benchmark_parser, environ_as_found, machine, rerun_without_openblas_env,  # noqa: E402
+                    starry_night)
 
 
 def torch_ms_per_iter(python, weights, content, style, iters):
@@ -44,14 +45,10 @@ def main():
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
     from models.data import find_file
-    from models.images import load_image, preprocess
-    from models.squeezenet import WEIGHTS, load_squeezenet
-    from models.style_transfer import PRESETS, style_transfer
+    from models.squeezenet import WEIGHTS
+    from models.style_transfer import style_transfer
 
-    model = load_squeezenet("torchvision", args.data)
-    preset = dict(PRESETS["starry_night"])
-    content = preprocess(load_image(find_file("styles/tubingen.jpg", args.data)), 192)
-    style = preprocess(load_image(find_file("styles/" + preset.pop("style"), args.data)), preset["style_size"])
+    model, content, style, preset = starry_night(args.data)
     stamps = []
     run = lambda n: style_transfer(content, style, num_iters=n, model=model, quiet=True,  # noqa: E731
                                    callback=lambda t, img, h: stamps.append(time.perf_counter()),

@@ -95,3 +95,31 @@ def keep_best(best, new):
     if isinstance(best, dict):
         return {k: keep_best(best[k], new[k]) for k in best}
     return min(best, new)
+
+
+# -- the workloads, shared by the benchmarks (models is imported inside the functions: the
+# PyTorch side imports this module too and must not import tinygrad_cs)
+
+def starry_night(data):
+    """(model, content, style, preset) for the starry_night preset at 192 px, as the demos
+    run it; ``preset`` holds the keyword arguments left for ``style_transfer``."""
+    from models.data import find_file
+    from models.images import load_image, preprocess
+    from models.squeezenet import load_squeezenet
+    from models.style_transfer import PRESETS
+
+    model = load_squeezenet("torchvision", data)
+    preset = dict(PRESETS["starry_night"])
+    content = preprocess(load_image(find_file("styles/tubingen.jpg", data)), 192)
+    style = preprocess(load_image(find_file("styles/" + preset.pop("style"), data)),
+                       preset["style_size"])
+    return model, content, style, preset
+
+
+def gan_trainer(variant):
+    """A GANTrainer for ``variant`` (one critic step per generator step) on 20 batches of
+    random images, batch 128."""
+    from models.gan_training import GANTrainer
+
+    images = np.random.default_rng(0).uniform(-1, 1, (128 * 20, 784)).astype(np.float32)
+    return GANTrainer(variant, images, seed=0, n_critic=1)
