@@ -169,18 +169,31 @@ def test_maxpool_numba_reference_oracle(case):
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
     Ho, Wo = P.pool_out_size(H, k, s, p, ceil), P.pool_out_size(W, k, s, p, ceil)
     out_ref, arg_ref = P.maxpool_reference(x, k, k, s, s, p, p, Ho, Wo)
-    out_nb, arg_nb = P._maxpool_numba(x, k, k, s, s, p, p, Ho, Wo)
+    out_nb, arg_nb = P.maxpool(x, k, k, s, s, p, p, Ho, Wo)
     np.testing.assert_array_equal(out_nb, out_ref)
     np.testing.assert_array_equal(arg_nb, arg_ref)
     np.testing.assert_array_equal(out_ref, maxpool_oracle(x, k, s, p, ceil))
     np.testing.assert_array_equal(P.gather(x, arg_ref), out_ref)
     # many ties (values 0, 1, 2): both keep the first maximum in (row, column) order
     ties = rng.integers(0, 3, x.shape).astype(np.float32)
-    np.testing.assert_array_equal(P._maxpool_numba(ties, k, k, s, s, p, p, Ho, Wo)[1],
+    np.testing.assert_array_equal(P.maxpool(ties, k, k, s, s, p, p, Ho, Wo)[1],
                                   P.maxpool_reference(ties, k, k, s, s, p, p, Ho, Wo)[1])
     g = rng.standard_normal(out_ref.shape).astype(np.float32)
     np.testing.assert_allclose(P._scatter_numba(g, arg_ref, H, W),
                                P.scatter_reference(g, arg_ref, H, W), rtol=1e-6)
+
+
+def test_maxpool_padding_never_wins_even_against_minus_infinity():
+    # windows over the border hold -inf padding next to -inf pixels: the winner must still
+    # be a pixel of the plane, as PyTorch's indices are
+    x = np.full((1, 2, 5, 6), -np.inf, np.float32)
+    x[0, 1, 2, 3] = 1.0
+    for k, s, p, ceil in [(3, 2, 1, True), (2, 2, 1, True), (3, 1, 1, False)]:
+        Ho, Wo = P.pool_out_size(5, k, s, p, ceil), P.pool_out_size(6, k, s, p, ceil)
+        out, arg = P.maxpool(x, k, k, s, s, p, p, Ho, Wo)
+        assert ((0 <= arg) & (arg < 30)).all()
+        np.testing.assert_array_equal(P.gather(x, arg), out)
+        np.testing.assert_array_equal(out, maxpool_oracle(x, k, s, p, ceil))
 
 
 def test_ceil_mode_sizes_match_pytorch_rule():

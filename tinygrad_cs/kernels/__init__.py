@@ -66,8 +66,8 @@ def _twin(fn):
 # serially, over 64,000 28 and 13 us, over 256,000 74 and 116 us; adding two arrays was
 # faster in parallel from about 131,000 numbers.  ``work`` is a job's size in such light
 # steps: the number of elements for elementwise loops and copies, more per element for
-# kernels that do more per element (max pooling: the window's size; a 3x3 max pool was
-# already faster in parallel from about 8,000 inputs).
+# kernels that do more per element (max pooling: outputs times the window's size; it was
+# already faster in parallel from about 20,000 such steps, so the threshold is cautious).
 PARALLEL_MIN_WORK = 1 << 17
 
 

@@ -31,64 +31,89 @@ def maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     bottom = max(0, (Ho - 1) * sh + kh - H - ph)
     right = max(0, (Wo - 1) * sw + kw - W - pw)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
+    inside = np.pad(np.ones((H, W), bool), ((ph, bottom), (pw, right)))  # False on padding
     windows = np.empty((kh * kw, N, C, Ho, Wo), dtype=x.dtype)
+    real = np.empty((kh * kw, 1, 1, Ho, Wo), dtype=bool)
     for i in range(kh):
         for j in range(kw):
             windows[i * kw + j] = xp[:, :, i:i + sh * Ho:sh, j:j + sw * Wo:sw]
-    best = windows.argmax(axis=0)                       # which offset (i, j) won
-    out = np.take_along_axis(windows, best[None], 0)[0]
+            real[i * kw + j] = inside[i:i + sh * Ho:sh, j:j + sw * Wo:sw]
+    out = windows.max(axis=0)
+    # which offset (i, j) won: the first real pixel holding the maximum (padding never
+    # wins, even beside pixels that are -inf themselves)
+    best = np.argmax((windows == out) & real, axis=0)
     rows = np.arange(Ho)[:, None] * sh - ph + best // kw
     cols = np.arange(Wo)[None, :] * sw - pw + best % kw
     return out, (rows * W + cols).astype(np.int64)
 
 
-@njit(parallel=True)
-def _maxpool_numba(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
-    """Two passes per plane, as max over a rectangle is max over rows of max over columns:
-    first the best of each window's kw columns in every input row, then the best of kh of
-    those rows.  A 3x3/2 window then costs 2 + 2 comparisons (rows shared by overlapping
-    windows are reduced once) instead of 8.  Ties keep the first position in (row, column)
-    order, as the reference's argmax does.  The comparisons are written as selects
-    (``a if take else b``), not ``if`` blocks: on random data a branch is mispredicted half
-    the time, and the plane took ~40% longer."""
-    N, C, H, W = x.shape
-    out = np.empty((N, C, Ho, Wo), dtype=x.dtype)
-    arg = np.empty((N, C, Ho, Wo), dtype=np.int64)
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc % C
-        row_best = np.empty((H, Wo), dtype=x.dtype)   # best of window wo's columns in row i
-        row_col = np.empty((H, Wo), dtype=np.int64)   # ... and the column it is in
-        for i in range(H):
-            for wo in range(Wo):
-                j0 = max(wo * sw - pw, 0)             # padding never wins: clip the window
-                best, col = x[n, c, i, j0], j0
-                for j in range(j0 + 1, min(wo * sw - pw + kw, W)):
-                    v = x[n, c, i, j]
-                    take = v > best
-                    col = j if take else col
-                    best = v if take else best
-                row_best[i, wo] = best
-                row_col[i, wo] = col
-        for ho in range(Ho):
-            i0 = max(ho * sh - ph, 0)
-            for wo in range(Wo):
-                best, row = row_best[i0, wo], i0
-                for i in range(i0 + 1, min(ho * sh - ph + kh, H)):
-                    v = row_best[i, wo]
-                    take = v > best
-                    row = i if take else row
-                    best = v if take else best
-                out[n, c, ho, wo] = best
-                arg[n, c, ho, wo] = row * W + row_col[row, wo]
-    return out, arg
+# The numba kernel is compiled once per window shape and stride (kh, kw, sh, sw), with
+# those four numbers as constants (numba treats a closure's variables as constants): LLVM
+# then unrolls the window loop and vectorises across output columns.  The same loops with
+# them as arguments ran a 2x2/2 pool ~5x slower.  Measured with 2 threads, against the
+# two-pass kernel (a row pass, then a column pass) this one replaced: 2x2/2 on
+# (128, 32, 24, 24) 9.0 -> 1.5 ms, on (128, 64, 8, 8) 2.4 -> 0.35 ms; 3x3/2 on SqueezeNet's
+# (1, 64, 95, 127) 3.3 -> 2.4 ms, on (1, 128, 47, 63) 1.5 -> 1.1 ms.
+_MAXPOOL_KERNELS = {}
+
+
+def _maxpool_kernel(kh, kw, sh, sw):
+    """The numba max pool for kh x kw windows at stride (sh, sw), built on first use."""
+    key = (kh, kw, sh, sw)
+    if key in _MAXPOOL_KERNELS:
+        return _MAXPOOL_KERNELS[key]
+
+    def maxpool_windows(xp, ph, pw, W, Ho, Wo):
+        """xp: the input, padded with -inf wherever a window reaches past it (ph rows at
+        the top, pw columns at the left); W: the unpadded width, for the flat positions.
+        Every window then lies inside xp, so the loops need no clipping."""
+        N, C = xp.shape[:2]
+        out = np.empty((N, C, Ho, Wo), dtype=xp.dtype)
+        arg = np.empty((N, C, Ho, Wo), dtype=np.int64)
+        for nc in prange(N * C):
+            n = nc // C
+            c = nc % C
+            for ho in range(Ho):
+                for wo in range(Wo):
+                    i0 = ho * sh  # the window's top-left corner in xp
+                    j0 = wo * sw
+                    best = xp[n, c, i0, j0]
+                    k = 0  # the winner's offset di * kw + dj in the window
+                    for di in range(kh):
+                        for dj in range(kw):
+                            v = xp[n, c, i0 + di, j0 + dj]
+                            # strict >: ties keep the first maximum in (row, column) order,
+                            # as the reference's argmax does
+                            take = v > best
+                            k = di * kw + dj if take else k
+                            best = v if take else best
+                    # back to unpadded coordinates.  Padding wins only when every pixel of
+                    # the window is -inf too; the max() then moves it to the first pixel.
+                    row = max(i0 + k // kw, ph) - ph
+                    col = max(j0 + k % kw, pw) - pw
+                    out[n, c, ho, wo] = best
+                    arg[n, c, ho, wo] = row * W + col
+        return out, arg
+
+    # numba's cache files are named after the function: one name per window and stride
+    maxpool_windows.__name__ = maxpool_windows.__qualname__ = f"maxpool_{kh}x{kw}_stride_{sh}x{sw}"
+    _MAXPOOL_KERNELS[key] = njit(parallel=True)(maxpool_windows)
+    return _MAXPOOL_KERNELS[key]
 
 
 def maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     if not USE_NUMBA:
         return maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
-    kernel = sized(_maxpool_numba, x.size * kh * kw)
-    return kernel(np.ascontiguousarray(x), kh, kw, sh, sw, ph, pw, Ho, Wo)
+    N, C, H, W = x.shape
+    bottom = max(0, (Ho - 1) * sh + kh - H - ph)  # ceil mode's last window may reach past
+    right = max(0, (Wo - 1) * sw + kw - W - pw)
+    if ph or pw or bottom or right:  # a -inf border, as in the reference
+        xp = np.full((N, C, ph + H + bottom, pw + W + right), -np.inf, dtype=x.dtype)
+        xp[:, :, ph:ph + H, pw:pw + W] = x
+    else:
+        xp = np.ascontiguousarray(x)
+    kernel = sized(_maxpool_kernel(kh, kw, sh, sw), N * C * Ho * Wo * kh * kw)
+    return kernel(xp, ph, pw, W, Ho, Wo)
 
 
 # -- scatter / gather at the argmax positions (max pooling's gradient and its gradient) ----
