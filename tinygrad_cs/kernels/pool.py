@@ -130,10 +130,12 @@ def scatter_reference(g, arg, H, W):
 @njit(parallel=True)
 def _scatter_numba(g, arg, H, W):
     N, C, Ho, Wo = g.shape
-    out = np.zeros((N, C, H * W), dtype=g.dtype)
+    out = np.empty((N, C, H * W), dtype=g.dtype)
     for nc in prange(N * C):  # one thread per plane: no two threads write the same pixel
         n = nc // C
         c = nc % C
+        # each thread zeroes its own planes (np.zeros would do it all on one core first)
+        out[n, c, :] = 0
         for ho in range(Ho):
             for wo in range(Wo):
                 out[n, c, arg[n, c, ho, wo]] += g[n, c, ho, wo]
