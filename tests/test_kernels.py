@@ -222,20 +222,23 @@ def test_avgpool_numba_reference_oracle(case):
                                P.avgpool_backward_reference(g, H, W, k, k, s, s, p, p))
 
 
-# 37 channels: several of the numba kernels' channel blocks, the last one partial
-@pytest.mark.parametrize("shape", [(4, 3, 1), (2, 5, 12), (1, 2, 9), (3, 37, 5)])
+# 37 channels: several of the (N, C, S) kernels' channel blocks, the last one partial;
+# 1100 channels: three of the (N, C) kernels' column blocks, the last one partial
+@pytest.mark.parametrize("shape", [(4, 3, 1), (2, 5, 12), (1, 2, 9), (3, 37, 5), (6, 1100, 1)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batchnorm_numba_equals_reference(shape, dtype):
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
     w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     ref = BN.batchnorm_forward_reference(x, w, b, 1e-5)
-    nb = BN._forward_numba(x, w, b, 1e-5)
+    nb = BN.batchnorm_forward(x, w, b, 1e-5)
     for a, r in zip(nb, ref):
+        assert a.shape == r.shape
         np.testing.assert_allclose(a, r, rtol=tol, atol=tol)
     g = rng.standard_normal(shape).astype(dtype)
-    for a, r in zip(BN._backward_numba(g, x, w, ref[1], ref[3]),
+    for a, r in zip(BN.batchnorm_backward(g, x, w, ref[1], ref[3]),
                     BN.batchnorm_backward_reference(g, x, w, ref[1], ref[3])):
+        assert a.shape == r.shape and a.dtype == r.dtype
         np.testing.assert_allclose(a, r, rtol=tol * 10, atol=tol * 10)
 
 

@@ -133,16 +133,103 @@ def _backward_numba(g, x, weight, mean, invstd):
     return dx, sum_gx.astype(x.dtype), sum_g.astype(x.dtype)
 
 
+# -- numba, (N, C) input: one number per channel and sample ------------------------------------
+# With S = 1 a channel's values form a column of x, not a row, and the kernels above would
+# walk rows one number long.  These sum down the columns of a block of channels instead:
+# each row of the block is contiguous, so the additions are vectorised across channels.
+# The column index is unsigned (np.uintp): numba then drops its check for negative
+# indices, without which these loops were not vectorised and ran 2.5x slower than NumPy.
+# With it, the forward on (128, 6272) took 0.44-0.63 ms against NumPy's 1.2-1.6 ms.
+
+COLUMN_BLOCK = 512
+
+
+@njit(parallel=True, fastmath=_FASTMATH)
+def _forward_columns_numba(x, weight, bias, eps):
+    N, C = x.shape
+    mean = np.empty(C, np.float64)
+    var = np.empty(C, np.float64)
+    invstd = np.empty(C, x.dtype)
+    y = np.empty_like(x)
+    for block in prange((C + COLUMN_BLOCK - 1) // COLUMN_BLOCK):
+        c0 = block * COLUMN_BLOCK
+        width = min(C, c0 + COLUMN_BLOCK) - c0
+        total = np.zeros(width, np.float64)
+        for n in range(N):
+            for k in range(width):
+                total[k] += x[n, np.uintp(c0 + k)]
+        m = total / N
+        squares = np.zeros(width, np.float64)
+        for n in range(N):
+            for k in range(width):
+                d = x[n, np.uintp(c0 + k)] - m[k]
+                squares[k] += d * d
+        scale = np.empty(width, x.dtype)  # y = x * scale + shift
+        shift = np.empty(width, x.dtype)
+        for k in range(width):
+            c = c0 + k
+            mean[c] = m[k]
+            var[c] = squares[k] / N
+            invstd[c] = 1.0 / np.sqrt(var[c] + eps)
+            scale[k] = weight[c] * invstd[c]
+            shift[k] = bias[c] - m[k] * scale[k]
+        for n in range(N):
+            for k in range(width):
+                c = np.uintp(c0 + k)
+                y[n, c] = x[n, c] * scale[k] + shift[k]
+    return y, mean, var, invstd
+
+
+@njit(parallel=True, fastmath=_FASTMATH)
+def _backward_columns_numba(g, x, weight, mean, invstd):
+    N, C = x.shape
+    sum_g = np.empty(C, np.float64)
+    sum_gx = np.empty(C, np.float64)  # sum of g * xhat
+    dx = np.empty_like(x)
+    for block in prange((C + COLUMN_BLOCK - 1) // COLUMN_BLOCK):
+        c0 = block * COLUMN_BLOCK
+        width = min(C, c0 + COLUMN_BLOCK) - c0
+        sg = np.zeros(width, np.float64)
+        sgx = np.zeros(width, np.float64)
+        for n in range(N):
+            for k in range(width):
+                c = np.uintp(c0 + k)
+                gv = g[n, c]
+                sg[k] += gv
+                sgx[k] += gv * (x[n, c] - mean[c])
+        a = np.empty(width, x.dtype)      # dx = a * (N*g - sum_g - xhat * sum_gx)
+        for k in range(width):
+            c = c0 + k
+            sgx[k] *= invstd[c]
+            sum_g[c] = sg[k]
+            sum_gx[c] = sgx[k]
+            a[k] = weight[c] * invstd[c] / N
+        for n in range(N):
+            for k in range(width):
+                c = np.uintp(c0 + k)
+                xhat = (x[n, c] - mean[c]) * invstd[c]
+                dx[n, c] = a[k] * (N * g[n, c] - sg[k] - xhat * sgx[k])
+    return dx, sum_gx.astype(x.dtype), sum_g.astype(x.dtype)
+
+
 def batchnorm_forward(x, weight, bias, eps):
-    # (N, C) input (S == 1): NumPy's reductions over rows are vectorised across channels;
-    # the loop kernel's rows are one number long there, and it was 4x slower
-    if not USE_NUMBA or x.shape[2] == 1:
+    """x (N, C, S); see the module docstring."""
+    if not USE_NUMBA:
         return batchnorm_forward_reference(x, weight, bias, eps)
+    if x.shape[2] == 1:  # (N, C) input: the column kernel
+        kernel = sized(_forward_columns_numba, 2 * x.size)
+        y, mean, var, invstd = kernel(np.ascontiguousarray(x[:, :, 0]), weight, bias, eps)
+        return y[:, :, None], mean, var, invstd
     return sized(_forward_numba, 2 * x.size)(np.ascontiguousarray(x), weight, bias, eps)
 
 
 def batchnorm_backward(g, x, weight, mean, invstd):
-    if not USE_NUMBA or x.shape[2] == 1:
+    if not USE_NUMBA:
         return batchnorm_backward_reference(g, x, weight, mean, invstd)
+    if x.shape[2] == 1:
+        kernel = sized(_backward_columns_numba, 2 * x.size)
+        dx, dw, db = kernel(np.ascontiguousarray(g[:, :, 0]), np.ascontiguousarray(x[:, :, 0]),
+                            weight, mean, invstd)
+        return dx[:, :, None], dw, db
     return sized(_backward_numba, 2 * x.size)(np.ascontiguousarray(g), np.ascontiguousarray(x),
                                           weight, mean, invstd)
