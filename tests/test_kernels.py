@@ -347,3 +347,20 @@ def test_chunked_conv_paths_equal_the_references(N, rows_min_k, few_channels, mo
             np.testing.assert_allclose(wgrad(x, g, (k, k), (s, s), (p, p), patches), want,
                                        atol=1e-12)
             monkeypatch.setattr(KC, "CHUNK_ELEMENTS", 2 * 3 * k * k * Ho * Wo)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layout_moves_equal_numpy_transposes(dtype):
+    """kernels/layout.py (numba when parallel pays, which the autouse fixture switches)."""
+    from tinygrad_cs.kernels import layout as L
+    x = rng.standard_normal((3, 5, 4, 6)).astype(dtype)
+    for move, axes in ((L.to_channels_last, (0, 2, 3, 1)), (L.to_channels_first, (0, 3, 1, 2)),
+                       (L.swap_first_axes, (1, 0, 2, 3))):
+        want = x.transpose(axes)
+        got = move(x)
+        assert got.flags.c_contiguous and got.dtype == x.dtype
+        np.testing.assert_array_equal(got, want)
+        into = np.zeros((2,) + want.shape, dtype)[1]     # a contiguous slab of a bigger array
+        assert move(x, out=into) is into
+        np.testing.assert_array_equal(into, want)
+        np.testing.assert_array_equal(move(x[:, :, ::2]), x[:, :, ::2].transpose(axes))

@@ -17,6 +17,7 @@ import numpy as np
 from . import USE_NUMBA
 from .im2col import col2im, conv_out_size, im2col, to_channels_last
 from .im2col_nchw import col2im_nchw, im2col_nchw
+from . import layout
 
 # Patch-matrix entries per chunk (8 MB in float32).  Measured with 2 threads, best of 3,
 # on the WGAN-GP critic's conv2 forward: 39.5 ms at 1 MB, 29.7 at 4 MB, 23.0 at 16 MB: a
@@ -53,7 +54,9 @@ def _weight_rows(w):
 def _planes(x):
     """(N, C, H, W) -> (C, N*H*W): channel c's planes side by side.  A free reshape when
     N = 1; otherwise a copy of whole H*W planes (cheap, unlike a full transpose)."""
-    return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+    if x.shape[0] == 1:
+        return x.reshape(x.shape[1], -1)
+    return layout.swap_first_axes(x).reshape(x.shape[1], -1)
 
 
 def _to_nchw(rows, N, H, W):
@@ -136,7 +139,7 @@ def _few(C):
 
 def _prepare(x, few):
     """The input in the layout its patches are built from."""
-    return np.ascontiguousarray(x) if few else to_channels_last(x)
+    return np.ascontiguousarray(x) if few else layout.to_channels_last(x)
 
 
 def _weights(w, few):
@@ -192,12 +195,12 @@ def conv2d_chunked(x, w, stride, padding, keep_patches=False):
             np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
         elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
             y = np.matmul(P, w_mat.T, out=y_buf[:m])
-            out[n0:n1] = y.reshape(n1 - n0, Ho, Wo, O).transpose(0, 3, 1, 2)
+            layout.to_channels_first(y.reshape(n1 - n0, Ho, Wo, O), out=out[n0:n1])
         else:
             # (O, K) @ (K, m): the result holds whole output planes (O, images, Ho*Wo), so
             # going to NCHW copies planes, not single numbers.
             y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
-            out[n0:n1] = y.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
+            layout.swap_first_axes(y.reshape(O, n1 - n0, Ho, Wo), out=out[n0:n1])
     return (out, (few, b, buf)) if keep_patches else out
 
 
@@ -223,7 +226,7 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
         else:    # (m, K): a row per input pixel, added back into NHWC
             cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
             part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
-            out[n0:n1] = part.transpose(0, 3, 1, 2)
+            layout.to_channels_first(part, out=out[n0:n1])
     return out
 
 
