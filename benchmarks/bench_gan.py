@@ -24,15 +24,24 @@ def main():
     rerun_without_openblas_env(args.unset_openblas_env)
     trainers = {v: gan_trainer(v) for v in args.variants}
     ours, theirs = {}, None
+    paired = {v: [] for v in args.variants}  # each round's ratio: both sides back to back
     for _ in range(args.rounds):
+        now = {}
         for v, trainer in trainers.items():
             repeat = 3 if v in ("dcgan", "wgan-gp") else 10
-            ours[v] = keep_best(ours.get(v), timeit(trainer.step, repeat=repeat))
-        theirs = keep_best(theirs, torch_timings(os.path.join(HERE, "torch_gan_side.py"), args.torch_python))
-    rows = [[v, f"{ours[v] * 1e3:.0f}"] + ([f"{theirs[v] * 1e3:.0f}", f"{ours[v] / theirs[v]:.2f}"]
+            now[v] = timeit(trainer.step, repeat=repeat)
+            ours[v] = keep_best(ours.get(v), now[v])
+        torch_now = torch_timings(os.path.join(HERE, "torch_gan_side.py"), args.torch_python)
+        theirs = keep_best(theirs, torch_now)
+        if torch_now:
+            for v in args.variants:
+                paired[v].append(now[v] / torch_now[v])
+    rows = [[v, f"{ours[v] * 1e3:.0f}"] + ([f"{theirs[v] * 1e3:.0f}", f"{ours[v] / theirs[v]:.2f}",
+                                             ", ".join(f"{r:.2f}" for r in paired[v])]
                                             if theirs else []) for v in args.variants]
     print(f"machine: {machine()}")
-    print(table(rows, ["variant", "ours ms/iter"] + (["torch ms/iter", "ours/torch"] if theirs else [])))
+    print(table(rows, ["variant", "ours ms/iter"] + (["torch ms/iter", "ours/torch (best of each)",
+                                                       "per round"] if theirs else [])))
 
 
 if __name__ == "__main__":
