@@ -29,7 +29,8 @@ def conv_out_size(size, k, stride, padding):
 
 
 def to_channels_last(x):
-    """(N, C, H, W) -> a contiguous (N, H, W, C) copy."""
+    """(N, C, H, W) -> a contiguous (N, H, W, C) copy: the plain NumPy one, for the
+    references (the fast path uses layout.to_channels_last, the same copy on both cores)."""
     return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 

@@ -5,6 +5,7 @@ likewise), clipped to the plane: padding never wins a max.  ``pool_out_size`` gi
 output size, with PyTorch's ceil_mode rule (a last window that would start inside the
 right padding is dropped).
 """
+import functools
 import math
 
 import numpy as np
@@ -24,13 +25,23 @@ def pool_out_size(size, k, stride, padding, ceil_mode=False):
 
 # -- max pooling -------------------------------------------------------------------------
 
+def _minus_inf_border(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
+    """x with -inf added wherever a window reaches past it: ph rows on top, pw columns on
+    the left, and at the bottom and right as far as the last window (ceil mode's extra
+    window included).  -> (padded x, (bottom, right))."""
+    H, W = x.shape[2:]
+    bottom = max(0, (Ho - 1) * sh + kh - H - ph)
+    right = max(0, (Wo - 1) * sw + kw - W - pw)
+    if not (ph or pw or bottom or right):
+        return x, (0, 0)  # no border needed (np.pad would still copy)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
+    return xp, (bottom, right)
+
+
 def maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     """x (N, C, H, W) -> (out (N, C, Ho, Wo), argmax (N, C, Ho, Wo) flat index in H*W)."""
     N, C, H, W = x.shape
-    # pad with -inf on every side, enough for ceil mode's extra window too
-    bottom = max(0, (Ho - 1) * sh + kh - H - ph)
-    right = max(0, (Wo - 1) * sw + kw - W - pw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
+    xp, (bottom, right) = _minus_inf_border(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
     inside = np.pad(np.ones((H, W), bool), ((ph, bottom), (pw, right)))  # False on padding
     windows = np.empty((kh * kw, N, C, Ho, Wo), dtype=x.dtype)
     real = np.empty((kh * kw, 1, 1, Ho, Wo), dtype=bool)
@@ -54,14 +65,9 @@ def maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
 # two-pass kernel (a row pass, then a column pass) this one replaced: 2x2/2 on
 # (128, 32, 24, 24) 4.4 -> 0.54 ms, on (128, 64, 8, 8) 1.2 -> 0.19 ms; 3x3/2 on SqueezeNet's
 # (1, 64, 95, 127) 1.6 -> 1.3 ms, on (1, 128, 47, 63) 0.76 -> 0.61 ms.
-_MAXPOOL_KERNELS = {}
-
-
+@functools.cache
 def _maxpool_kernel(kh, kw, sh, sw):
     """The numba max pool for kh x kw windows at stride (sh, sw), built on first use."""
-    key = (kh, kw, sh, sw)
-    if key in _MAXPOOL_KERNELS:
-        return _MAXPOOL_KERNELS[key]
 
     def maxpool_windows(xp, ph, pw, W, Ho, Wo):
         """xp: the input, padded with -inf wherever a window reaches past it (ph rows at
@@ -97,23 +103,16 @@ def _maxpool_kernel(kh, kw, sh, sw):
 
     # numba's cache files are named after the function: one name per window and stride
     maxpool_windows.__name__ = maxpool_windows.__qualname__ = f"maxpool_{kh}x{kw}_stride_{sh}x{sw}"
-    _MAXPOOL_KERNELS[key] = njit(parallel=True)(maxpool_windows)
-    return _MAXPOOL_KERNELS[key]
+    return njit(parallel=True)(maxpool_windows)
 
 
 def maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo):
     if not USE_NUMBA:
         return maxpool_reference(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
     N, C, H, W = x.shape
-    bottom = max(0, (Ho - 1) * sh + kh - H - ph)  # ceil mode's last window may reach past
-    right = max(0, (Wo - 1) * sw + kw - W - pw)
-    if ph or pw or bottom or right:  # a -inf border, as in the reference
-        xp = np.full((N, C, ph + H + bottom, pw + W + right), -np.inf, dtype=x.dtype)
-        xp[:, :, ph:ph + H, pw:pw + W] = x
-    else:
-        xp = np.ascontiguousarray(x)
+    xp, _ = _minus_inf_border(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
     kernel = sized(_maxpool_kernel(kh, kw, sh, sw), N * C * Ho * Wo * kh * kw)
-    return kernel(xp, ph, pw, W, Ho, Wo)
+    return kernel(np.ascontiguousarray(xp), ph, pw, W, Ho, Wo)
 
 
 # -- scatter / gather at the argmax positions (max pooling's gradient and its gradient) ----
