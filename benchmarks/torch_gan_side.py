@@ -52,7 +52,7 @@ def iteration_fn(G, D, kind, lr, betas):
     def it():
         oD.zero_grad()
         fake = G(torch.rand(B, Z) * 2 - 1).detach()
-        sr, sf = D(real), D(fake)
+        sr, sf = D(torch.cat([real, fake])).split(B)  # as our trainer does: one pass (no batch norm in D)
         if kind == "bce":
             ld = bce(sr, 1) + bce(sf, 0)
         elif kind == "ls":
