@@ -289,6 +289,21 @@ def test_fused_elementwise_kernels_equal_references():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (4, 3), (2, 64, 40, 41)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_channel_bias_equals_reference_in_place(shape, dtype):
+    from tinygrad_cs.kernels import elementwise as E
+    y = rng.standard_normal(shape).astype(dtype)
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    expected = y + b.reshape((1, -1) + (1,) * (len(shape) - 2))
+    out = E.add_channel_bias(y, b)
+    assert out is y  # in place: a convolution adds its bias into its fresh output
+    np.testing.assert_array_equal(y, expected)
+    strided = rng.standard_normal((shape[0], 2 * shape[1]) + shape[2:]).astype(dtype)[:, ::2]
+    expected = strided + b.reshape((1, -1) + (1,) * (len(shape) - 2))
+    np.testing.assert_array_equal(E.add_channel_bias(strided, b), expected)
+
+
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_arithmetic_equals_numpy_bit_for_bit(op, dtype):

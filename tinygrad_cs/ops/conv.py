@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..kernels import conv as K
+from ..kernels.elementwise import add_channel_bias
 from ..kernels.im2col import conv_out_size
 from ..registry import Case, Input
 
@@ -48,7 +49,7 @@ def _add_bias(y, b):
         if b.shape != (y.shape[1],):
             raise ValueError(f"conv: bias has shape {b.shape}, expected ({y.shape[1]},) for "
                              f"{y.shape[1]} output channels.")
-        y += b.reshape(1, -1, 1, 1).astype(y.dtype, copy=False)
+        add_channel_bias(y, b.astype(y.dtype, copy=False))
     return y
 
 
