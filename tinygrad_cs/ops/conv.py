@@ -49,7 +49,7 @@ def _add_bias(y, b):
         if b.shape != (y.shape[1],):
             raise ValueError(f"conv: bias has shape {b.shape}, expected ({y.shape[1]},) for "
                              f"{y.shape[1]} output channels.")
-        add_channel_bias(y, b.astype(y.dtype, copy=False))
+        add_channel_bias(y, b)
     return y
 
 
