@@ -19,8 +19,8 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import (benchmark_parser, keep_best, machine, rerun_without_openblas_env, table,  # noqa: E402
-                    timeit, torch_timings)
+from common import (benchmark_parser, best_of_rounds, machine, rerun_without_openblas_env,  # noqa: E402
+                    table, timeit)
 from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
 
 
@@ -74,10 +74,8 @@ def main():
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
 
-    ours = theirs = None
-    for _ in range(args.rounds):
-        ours = keep_best(ours, ours_and_reference())
-        theirs = keep_best(theirs, torch_timings(os.path.join(HERE, "torch_side.py"), args.torch_python))
+    ours, theirs = best_of_rounds(args.rounds, ours_and_reference,
+                                  os.path.join(HERE, "torch_side.py"), args.torch_python)
     rows = []
     for name, r in ours.items():
         row = [name, f"{r['forward'] * 1e3:.2f}", f"{r['fwd+bwd'] * 1e3:.2f}",

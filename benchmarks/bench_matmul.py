@@ -19,8 +19,8 @@ import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py
 
 import numpy as np  # noqa: E402
 
-from common import (benchmark_parser, keep_best, machine, rerun_without_openblas_env, table,  # noqa: E402
-                    timeit, torch_timings)
+from common import (benchmark_parser, best_of_rounds, machine, rerun_without_openblas_env,  # noqa: E402
+                    table, timeit)
 from conv_shapes import MATMUL_CASES  # noqa: E402
 
 
@@ -40,11 +40,8 @@ def main():
     args = ap.parse_args()
     rerun_without_openblas_env(args.unset_openblas_env)
 
-    mine = theirs = None
-    for _ in range(args.rounds):
-        mine = keep_best(mine, ours())
-        theirs = keep_best(theirs, torch_timings(os.path.join(HERE, "torch_matmul_side.py"),
-                                                 args.torch_python))
+    mine, theirs = best_of_rounds(args.rounds, ours, os.path.join(HERE, "torch_matmul_side.py"),
+                                  args.torch_python)
     rows = []
     for name, (m, k, n) in MATMUL_CASES.items():
         gflop = 2 * m * k * n / 1e9

@@ -97,6 +97,17 @@ def keep_best(best, new):
     return min(best, new)
 
 
+def best_of_rounds(rounds, ours, torch_script, torch_python=None):
+    """Alternate ``ours()`` and the PyTorch side (``torch_script``, see torch_timings)
+    ``rounds`` times; -> (ours, theirs), each entry the best of its rounds (theirs None
+    without PyTorch)."""
+    mine = theirs = None
+    for _ in range(rounds):
+        mine = keep_best(mine, ours())
+        theirs = keep_best(theirs, torch_timings(torch_script, torch_python))
+    return mine, theirs
+
+
 # -- the workloads, shared by the benchmarks (models is imported inside the functions: the
 # PyTorch side imports this module too and must not import tinygrad_cs)
 
