@@ -1,16 +1,23 @@
 """An experiment, not part of the engine: would a direct convolution in numba (no patch
 matrix) beat im2col + GEMM on DCGAN conv2, the layer that misses issue 3's speed goal?
 
-The direct forward below keeps a block of R output pixels x all O channels in registers and
-adds, for every weight row k, R broadcast input numbers times the row: a GEMM micro-kernel
-that reads its left operand straight from the channels-last input instead of a patch matrix.
+Two direct kernels, both GEMM micro-kernels that read one operand straight from the
+channels-last input instead of from a patch matrix:
+
+- forward: a block of R output pixels x all O channels summed in registers; for every
+  weight row k, R input numbers (broadcast) times the row;
+- weight gradient: a block of R weight rows x all O channels summed in registers over
+  one image's output pixels, added into one partial sum per thread.
 
 numba compiles for this CPU, but on AVX-512 CPUs of the Skylake-X/Cascade Lake kind LLVM's
 tuning prefers 256-bit vectors, so numba's code uses half the vector width the CPU has.
 This script therefore runs itself twice, in child processes: once as numba compiles by
 default, once with that tuning turned off (the 'prefer-256-bit' feature removed through
-NUMBA_CPU_FEATURES, for the child only).  Each child times, in alternating rounds, the
-direct forward and tinygrad_cs's conv2d forward (im2col + GEMM), both ending in NCHW.
+NUMBA_CPU_FEATURES, for the child only).  Each child times, in alternating rounds:
+
+- the forward: direct against tinygrad_cs's conv2d (im2col + GEMM), both ending in NCHW;
+- forward + weight gradient + input gradient: the two direct kernels plus our input
+  gradient, against our three (with the patches kept from the forward, as training does).
 
     python benchmarks/direct_conv_experiment.py [--unset-openblas-env] [--rounds 3]
 
@@ -33,19 +40,19 @@ from common import benchmark_parser, machine, rerun_without_openblas_env, table,
 from conv_shapes import CONV_CASES  # noqa: E402
 
 CASE = "DCGAN D conv2 (128x32x12x12 -> 64 5x5)"
-PIXELS = 4  # R: output pixels per register block (4 x 64 channels = 16 AVX-512 registers)
+R = 4  # rows per register block: 4 x 64 channels = 16 AVX-512 registers of sums
 
 
-def direct_forward_kernel(C, O, R):
-    """A numba kernel for stride 1, no padding, with C, O and R compiled in as constants
-    (so LLVM can keep the (R, O) block of sums in registers).
-    xs (N, H, W*C): the input channels-last, each image row flattened;
-    wt (kh, kw*C, O): the weights, rows in the (j, c) order of a window row;
-    out (N, Ho, Wo, O).  Wo must be a multiple of R."""
+def direct_kernels(C, O):
+    """The two kernels for stride 1 and no padding, with C, O and R compiled in as constants
+    (so that LLVM keeps the (R, O) block of sums in registers)."""
     from numba import njit, prange
 
     @njit(parallel=True, fastmath={"contract"})  # contract: allow fused multiply-adds
-    def direct(xs, wt, out):
+    def forward(xs, wt, out):
+        """xs (N, H, W*C): the input channels-last, each image row flattened;
+        wt (kh, kw*C, O): the weights, rows in the (j, c) order of a window row;
+        out (N, Ho, Wo, O).  Wo must be a multiple of R."""
         N, Ho, Wo, _ = out.shape
         kh, KW, _ = wt.shape
         for t in prange(N * Ho):                         # one output row per task
@@ -62,11 +69,40 @@ def direct_forward_kernel(C, O, R):
                 for r in range(R):
                     for o in range(O):
                         out[n, ho, wo0 + r, o] = acc[r, o]
-    return direct
+
+    @njit(parallel=True, fastmath={"contract"})
+    def weight_grad(xf, g, window_start, kh, row_len, parts):
+        """xf (N, H*W*C): the input channels-last, each image flattened; g (N, Ho*Wo, O):
+        the upstream gradient channels-last; window_start[p]: where output pixel p's window
+        starts in an image of xf; parts (T, kh, kw*C, O): one partial dw per thread, in the
+        layout of the forward's wt.  kw*C must be a multiple of R."""
+        N, P, _ = g.shape
+        T, _, KW, _ = parts.shape
+        per = (N + T - 1) // T
+        for t in prange(T):
+            parts[t] = 0
+            # image by image, so that its x and g stay in the L1 cache for all the blocks;
+            # with the image loop innermost the kernel took twice as long
+            for n in range(t * per, min(N, t * per + per)):
+                for i in range(kh):
+                    for k0 in range(0, KW - R + 1, R):
+                        acc = np.zeros((R, O), xf.dtype)
+                        for p in range(P):
+                            q = window_start[p] + i * row_len + k0
+                            for r in range(R):
+                                a = xf[n, q + r]
+                                for o in range(O):
+                                    acc[r, o] += a * g[n, p, o]
+                        for r in range(R):
+                            for o in range(O):
+                                parts[t, i, k0 + r, o] += acc[r, o]
+
+    return forward, weight_grad
 
 
 def child(rounds):
-    """Time both forwards in this process; print one JSON line."""
+    """Time both ways in this process; print one JSON line."""
+    from numba import get_num_threads
     from tinygrad_cs.kernels import conv as kconv, layout
 
     _, (N, C, H, W), (O, _, kh, kw), _, _ = CONV_CASES[CASE]
@@ -74,27 +110,44 @@ def child(rounds):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
     w = rng.standard_normal((O, C, kh, kw), dtype=np.float32)
-    kernel = direct_forward_kernel(C, O, PIXELS)
-    out = np.empty((N, Ho, Wo, O), np.float32)
+    g = rng.standard_normal((N, O, Ho, Wo), dtype=np.float32)
+    forward, weight_grad = direct_kernels(C, O)
+    window_start = np.array([(ho * W + wo) * C for ho in range(Ho) for wo in range(Wo)])
+    parts = np.empty((get_num_threads(), kh, kw * C, O), np.float32)
+    one = (1, 1), (0, 0)
 
-    def direct():
-        xs = layout.to_channels_last(x).reshape(N, H, W * C)
+    def direct_forward():
+        xs = layout.to_channels_last(x)
         wt = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh, kw * C, O)
-        kernel(xs, wt, out)
-        return layout.to_channels_first(out)
+        out = np.empty((N, Ho, Wo, O), np.float32)
+        forward(xs.reshape(N, H, W * C), wt, out)
+        return xs, layout.to_channels_first(out)
 
-    def im2col_gemm():
-        return kconv.conv2d(x, w, (1, 1), (0, 0))
+    def direct_layer():
+        xs, y = direct_forward()
+        weight_grad(xs.reshape(N, -1), layout.to_channels_last(g).reshape(N, Ho * Wo, O),
+                    window_start, kh, W * C, parts)
+        dw = np.ascontiguousarray(parts.sum(0).reshape(kh, kw, C, O).transpose(3, 2, 0, 1))
+        return y, dw, kconv.conv_transpose2d(g, w, *one, (H, W))
 
-    expected = im2col_gemm()
-    err = np.abs(direct() - expected).max() / np.abs(expected).max()
-    assert err < 1e-5, f"the direct kernel is wrong: relative error {err:.2g}"
-    best = {"direct": np.inf, "im2col + GEMM": np.inf}
+    def our_layer():
+        y, patches = kconv.conv2d(x, w, *one, keep_patches=True)
+        dw = kconv.weight_grad(x, g, (kh, kw), *one, patches=patches)
+        return y, dw, kconv.conv_transpose2d(g, w, *one, (H, W))
+
+    for name, a, b in zip(("forward", "weight gradient", "input gradient"), direct_layer(),
+                          our_layer()):
+        err = np.abs(a - b).max() / np.abs(b).max()
+        assert err < 1e-5, f"the direct {name} is wrong: relative error {err:.2g}"
+    cases = {"direct forward": lambda: direct_forward()[1],
+             "im2col + GEMM forward": lambda: kconv.conv2d(x, w, *one),
+             "direct layer": direct_layer, "our layer": our_layer}
+    best = {name: np.inf for name in cases}
     for _ in range(rounds):
-        best["direct"] = min(best["direct"], timeit(direct, repeat=10))
-        best["im2col + GEMM"] = min(best["im2col + GEMM"], timeit(im2col_gemm, repeat=10))
-    asm = "\n".join(kernel.inspect_asm().values())
-    best["512-bit registers in the kernel"] = "zmm" in asm
+        for name, fn in cases.items():
+            best[name] = min(best[name], timeit(fn, repeat=10))
+    asm = "\n".join(forward.inspect_asm().values())
+    best["zmm"] = "zmm" in asm
     print(json.dumps(best))
 
 
@@ -122,20 +175,22 @@ def main():
 
     _, (N, C, H, W), (O, _, kh, kw), _, _ = CONV_CASES[CASE]
     gflop = 2 * N * (H - kh + 1) * (W - kw + 1) * C * kh * kw * O / 1e9
+    ms = lambda t: f"{t * 1e3:.2f}"  # noqa: E731
     rows = []
     for wide, name in ((False, "numba's default"), (True, "prefer-256-bit off")):
         res = run_child(wide, args.rounds)
         if res is None:
-            rows.append([name, "no AVX-512 on this CPU", "", "", ""])
+            rows.append([name, "no AVX-512 on this CPU"] + [""] * 5)
             continue
-        rows.append([name, "yes" if res["512-bit registers in the kernel"] else "no",
-                     f"{res['direct'] * 1e3:.2f} ({gflop / res['direct']:.0f})",
-                     f"{res['im2col + GEMM'] * 1e3:.2f} ({gflop / res['im2col + GEMM']:.0f})",
-                     f"{res['direct'] / res['im2col + GEMM']:.2f}"])
+        df, of, dl, ol = (res[k] for k in ("direct forward", "im2col + GEMM forward",
+                                           "direct layer", "our layer"))
+        rows.append([name, "yes" if res["zmm"] else "no",
+                     f"{ms(df)} ({gflop / df:.0f})", f"{ms(of)} ({gflop / of:.0f})",
+                     f"{df / of:.2f}", f"{ms(dl)} / {ms(ol)}", f"{dl / ol:.2f}"])
     print(f"machine: {machine()}")
-    print(f"{CASE}, forward only, best of {args.rounds} rounds, ms (GFLOP/s)")
-    print(table(rows, ["compiled with", "zmm registers", "direct", "im2col + GEMM",
-                       "direct / im2col"]))
+    print(f"{CASE}, best of {args.rounds} rounds, ms (forward GFLOP/s)")
+    print(table(rows, ["compiled with", "zmm", "direct forward", "im2col + GEMM forward",
+                       "ratio", "fwd+bwd: direct / ours", "ratio"]))
 
 
 if __name__ == "__main__":
