@@ -365,10 +365,11 @@ def test_chunked_conv_paths_equal_the_references(N, rows_min_k, few_channels, mo
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_layout_moves_equal_numpy_transposes(dtype):
+@pytest.mark.parametrize("shape", [(3, 5, 4, 6), (4, 3, 3, 10)])  # the second: a small image
+def test_layout_moves_equal_numpy_transposes(dtype, shape):
     """kernels/layout.py (numba when parallel pays, which the autouse fixture switches)."""
     from tinygrad_cs.kernels import layout as L
-    x = rng.standard_normal((3, 5, 4, 6)).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
     for move, axes in ((L.to_channels_last, (0, 2, 3, 1)), (L.to_channels_first, (0, 3, 1, 2)),
                        (L.swap_first_axes, (1, 0, 2, 3))):
         want = x.transpose(axes)
