@@ -145,7 +145,9 @@ def _prepare(x, few):
 def _weights(w, few):
     """(A, B, kh, kw) -> (A, K) in the patch columns' order (_weight_rows's copy, on both
     cores: for one image, as in SqueezeNet, moving the weights took a fifth of the time)."""
-    return w.reshape(w.shape[0], -1) if few else layout.to_channels_last(w).reshape(w.shape[0], -1)
+    if few:
+        return w.reshape(w.shape[0], -1)
+    return layout.to_channels_last(w).reshape(w.shape[0], -1)
 
 
 def _held(buf, few, m, K):

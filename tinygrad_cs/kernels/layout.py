@@ -75,8 +75,8 @@ def _swap_first_axes_numba(x, out):
 # Images with at most this many pixels, and more channels than pixels, go back to (N, C, H, W)
 # one image per iteration (_swap_last_axes_by_image_numba): their output rows are too short
 # for the row loop.  The case of a convolution's weight gradient, (O, kh, kw, C) -> (O, C,
-# kh, kw).  Measured with 2 threads, median of 300: (256, 3, 3, 64) 0.20 -> 0.04-0.055 ms
-# (NumPy: 0.14-0.21), (128, 4, 4, 64) 0.12 -> 0.04-0.05, (64, 5, 5, 32) 0.04 -> 0.025-0.03.
+# kh, kw).  Measured with 2 threads, median of 300: (256, 3, 3, 64) 0.20-0.24 -> 0.04-0.055
+# ms (NumPy: 0.14-0.21), (128, 4, 4, 64) 0.12 -> 0.04-0.05, (64, 5, 5, 32) 0.04 -> 0.025-0.03.
 # With more pixels the image loop was as often slower as faster ((128, 8, 8, 128): 0.53 ->
 # 0.82 ms; (128, 7, 7, 128): 0.44 -> 0.32).
 SMALL_IMAGE = 32
