@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cs.functional as F
-from tinygrad_cs import Tensor, grad, no_grad
+from tinygrad_cs import Tensor, grad
 
 rng = np.random.default_rng(0)
 
@@ -105,27 +105,3 @@ def test_cross_entropy_and_mse_match_formula():
     np.testing.assert_allclose(F.mse_loss(Tensor(a), Tensor(b)).item(), ((a - b) ** 2).mean())
     np.testing.assert_allclose(F.mse_loss(Tensor(a), Tensor(b), reduction="sum").item(),
                                ((a - b) ** 2).sum())
-
-
-def test_conv2d_keeps_its_patches_only_for_a_weight_gradient():
-    """Conv2d saves its patch matrix when the weight needs a gradient (the weight gradient
-    reuses it), not otherwise, and backward frees it."""
-    from tinygrad_cs.kernels import conv as KC
-    rng = np.random.default_rng(3)
-    x = Tensor(rng.standard_normal((3, 5, 6, 6)).astype(np.float32), requires_grad=True)
-    w = Tensor(rng.standard_normal((4, 5, 3, 3)).astype(np.float32), requires_grad=True)
-    y = F.conv2d(x, w, stride=2, padding=1)
-    assert y.grad_fn.saved_patches is not None
-    node = y.grad_fn
-    (y * y).sum().backward()
-    assert node.saved_patches is None                     # released with the graph
-    want = w.grad.data.copy()
-    w.grad = None
-    frozen = Tensor(w.data)                               # no gradient for the weight
-    assert F.conv2d(x, frozen, stride=2, padding=1).grad_fn.saved_patches is None
-    with no_grad():
-        assert F.conv2d(x, w, stride=2, padding=1).grad_fn is None
-    # the same weight gradient when the patches are built again in backward
-    g = 2 * y.data
-    np.testing.assert_allclose(KC.weight_grad(x.data, g, (3, 3), (2, 2), (1, 1)), want,
-                               rtol=1e-5, atol=1e-5)

@@ -10,6 +10,9 @@ debugging, for reading along in a debugger, or where numba is not available).
 import os
 import types
 
+from .split import on_one_core
+
+
 def _flag(name, default):
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off", "")
 
@@ -77,8 +80,9 @@ def parallel_pays(work):
 
 
 def sized(kernel, work):
-    """``kernel`` for a job of ``work`` steps; its serial twin if parallel does not pay."""
-    return kernel if parallel_pays(work) else kernel.serial
+    """``kernel`` for a job of ``work`` steps; its serial twin if parallel does not pay, or
+    inside a slice of a batch split between the cores (split.py: the others are busy)."""
+    return kernel if parallel_pays(work) and not on_one_core() else kernel.serial
 
 
 def prange(*args):

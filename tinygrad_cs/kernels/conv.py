@@ -7,10 +7,16 @@ results are returned in the usual (N, C, H, W) layout.
 
 The fast versions compute the same thing a few images at a time: the patch matrix of a
 whole batch can be hundreds of MB (conv2 of an MNIST CNN at batch 128: 160 MB), and writing
-that much fresh memory costs more than the multiplication.  A chunk of a few MB, in a
-buffer reused across chunks, makes the GEMM the dominant cost again.  They also build the
+that much fresh memory costs more than the multiplication.  A chunk that fits in a core's
+cache, in a buffer reused across chunks, makes the GEMM the dominant cost again.  Each core
+takes its own slice of the batch, chunk by chunk (split.py says why).  They also build the
 patches of images with few channels (1 or 3) from NCHW instead (im2col_nchw.py says why),
 and pick the faster way round for each product (ROWS_MIN_K).
+
+The weight gradient builds the patches again rather than keeping the forward's: from
+cache that is cheaper than writing a whole batch's patches to memory and reading them back
+(DCGAN conv2, forward + both gradients, a slice per core, 2 MB chunks, the two ways
+alternating in one process, medians of 30: 23.1 ms kept, 20.0 ms built again).
 """
 import numpy as np
 
@@ -18,20 +24,25 @@ from . import USE_NUMBA
 from .im2col import col2im, conv_out_size, im2col, to_channels_last
 from .im2col_nchw import col2im_nchw, im2col_nchw
 from . import layout
+from .split import split_batch
 
-# Patch-matrix entries per chunk (8 MB in float32).  Measured with 2 threads, best of 3,
-# on the WGAN-GP critic's conv2 forward: 39.5 ms at 1 MB, 29.7 at 4 MB, 23.0 at 16 MB: a
-# chunk must be big enough for a two-thread GEMM to pay.  Between 8 and 16 MB the
-# convolutions alone were equal within 2%, but whole training steps were 1-3% faster with
-# 8 MB (benchmarks/ab.py, 10-12 alternating blocks: DCGAN p10 343 -> 333 ms, median
-# 352 -> 342; WGAN-GP p10 526 -> 513, median 545 -> 538): less memory for other data.
-CHUNK_ELEMENTS = 1 << 21
+# Patch-matrix entries per chunk (2 MB in float32: one core's L2 cache on the workplace
+# machine; a chunk stays there from its im2col to its product).  Forward + both gradients
+# through the ops, one slice of the batch per core, medians of 24 in one process, ms, for
+# 2**17 / 2**18 / 2**19 / 2**20 / 2**21 entries: DCGAN conv2 23.8 / 21.0 / 20.2 / 22.0 /
+# 24.0, its conv1 12.2 / 12.3 / 12.4 / 14.6 / 14.5, the WGAN-GP critic's conv2 43.6 / 36.9 /
+# 36.2 / 37.9 / 40.3, a ConvTranspose 128 -> 64 at 7x7 44.2 / 37.2 / 35.7 / 37.1 / 40.2.
+# (With both cores on every chunk, before the batch was split, 8 MB chunks were best.)
+CHUNK_ELEMENTS = 1 << 19
 
 
 # Patch-row length from which conv2d multiplies patches @ weights^T rather than weights @
 # patches^T.  Best of 8 runs, 2 threads, whole forward: DCGAN conv2 (K = 800) 13.0 -> 10.3
 # ms, WGAN-GP critic conv2 (K = 1024) 15.6 -> 14.1 ms; with short rows the other way is
-# faster (MNIST conv1, K = 25: 1.13x slower; critic conv1, K = 16: 1.39x slower).
+# faster (MNIST conv1, K = 25: 1.13x slower; critic conv1, K = 16: 1.39x slower).  Still
+# so with the batch split between the cores (2 MB chunks), forward + both gradients,
+# medians in one process: DCGAN conv2 21.7 ms (rows) against 22.9 (planes), the critic's
+# conv2 40.5 against 41.8.
 ROWS_MIN_K = 512
 
 # Images with at most this many channels (MNIST's 1, RGB's 3) get their patches from NCHW;
@@ -66,15 +77,14 @@ def _to_nchw(rows, N, H, W):
 
 # -- references ----------------------------------------------------------------------------
 
-def conv2d_reference(x, w, stride, padding, keep_patches=False):
-    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM.
-    With ``keep_patches`` also returns the patches, for ``weight_grad`` to reuse."""
+def conv2d_reference(x, w, stride, padding):
+    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM."""
     N, _, H, W = x.shape
     O, _, kh, kw = w.shape
     cols = im2col(to_channels_last(x), kh, kw, *stride, *padding)  # (N*Ho*Wo, kh*kw*C)
     Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip((H, W), (kh, kw), stride, padding))
     y = _to_nchw(cols @ _weight_rows(w).T, N, Ho, Wo)                # rows (N*Ho*Wo, O)
-    return (y, (False, N, cols.reshape(-1))) if keep_patches else y
+    return y
 
 
 def conv_transpose2d_reference(x, w, stride, padding, out_hw):
@@ -88,14 +98,10 @@ def conv_transpose2d_reference(x, w, stride, padding, out_hw):
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
 
-def weight_grad_reference(x, g, kernel_hw, stride, padding, patches=None):
-    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches
-    (those conv2d kept, if given)."""
+def weight_grad_reference(x, g, kernel_hw, stride, padding):
+    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches."""
     C, O = x.shape[1], g.shape[1]
-    if patches is not None:
-        cols = patches[2].reshape(-1, C * kernel_hw[0] * kernel_hw[1])
-    else:
-        cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
+    cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
     dw_rows = to_channels_last(g).reshape(-1, O).T @ cols           # (O, kh*kw*C)
     return np.ascontiguousarray(dw_rows.reshape((O,) + tuple(kernel_hw) + (C,)).transpose(0, 3, 1, 2))
 
@@ -167,44 +173,47 @@ def _patches(x, kh, kw, stride, padding, buf, few, m, K):
     return P
 
 
-def conv2d_chunked(x, w, stride, padding, keep_patches=False):
-    """With ``keep_patches`` the patches of all chunks are kept (in one buffer) and
-    returned too, as (few, images per chunk, buffer): the weight gradient needs the same
-    matrix."""
+def _chunks(lo, hi, b):
+    """(n0, n1) for consecutive chunks of at most b images of lo..hi."""
+    return [(n0, min(hi, n0 + b)) for n0 in range(lo, hi, b)]
+
+
+def conv2d_chunked(x, w, stride, padding):
     N, C, H, W = x.shape
     O, _, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, padding):
-        y = conv2d_pointwise(x, w)
-        return (y, None) if keep_patches else y
+        return conv2d_pointwise(x, w)
     Ho, Wo = conv_out_size(H, kh, stride[0], padding[0]), conv_out_size(W, kw, stride[1], padding[1])
     K, HW = C * kh * kw, Ho * Wo
-    b = _chunk(N, K, HW)
     few = _few(C)
-    # Which way round to multiply: both give the same numbers; OpenBLAS is faster with the
-    # patches as the left operand when patch rows are long, and the planes layout then
-    # costs only a transpose of the small result.  See ROWS_MIN_K.
-    rows = b > 1 and K >= ROWS_MIN_K and not few
     x = _prepare(x, few)
     w_mat = _weights(w, few)                                 # (O, K)
-    buf = np.empty((N if keep_patches else b) * HW * K, x.dtype)
-    y_buf = None if b == 1 else np.empty((b * HW, O) if rows else (O, b * HW), x.dtype)
     out = np.empty((N, O, Ho, Wo), x.dtype)
-    for n0 in range(0, N, b):
-        n1 = min(N, n0 + b)
-        m = (n1 - n0) * HW
-        chunk_buf = buf[n0 * HW * K:] if keep_patches else buf  # kept: each chunk its own part
-        P = _patches(x[n0:n1], kh, kw, stride, padding, chunk_buf, few, m, K)
-        if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
-            np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
-        elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
-            y = np.matmul(P, w_mat.T, out=y_buf[:m])
-            layout.to_channels_first(y.reshape(n1 - n0, Ho, Wo, O), out=out[n0:n1])
-        else:
-            # (O, K) @ (K, m): the result holds whole output planes (O, images, Ho*Wo), so
-            # going to NCHW copies planes, not single numbers.
-            y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
-            layout.swap_first_axes(y.reshape(O, n1 - n0, Ho, Wo), out=out[n0:n1])
-    return (out, (few, b, buf)) if keep_patches else out
+
+    def convolve(lo, hi):  # images lo..hi, one chunk at a time (one slice of the batch)
+        b = _chunk(hi - lo, K, HW)
+        # Which way round to multiply: both give the same numbers; OpenBLAS is faster with
+        # the patches as the left operand when patch rows are long, and the planes layout
+        # then costs only a transpose of the small result.  See ROWS_MIN_K.
+        rows = b > 1 and K >= ROWS_MIN_K and not few
+        buf = np.empty(b * HW * K, x.dtype)
+        y_buf = None if b == 1 else np.empty((b * HW, O) if rows else (O, b * HW), x.dtype)
+        for n0, n1 in _chunks(lo, hi, b):
+            m = (n1 - n0) * HW
+            P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, m, K)
+            if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
+                np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
+            elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
+                y = np.matmul(P, w_mat.T, out=y_buf[:m])
+                layout.to_channels_first(y.reshape(n1 - n0, Ho, Wo, O), out=out[n0:n1])
+            else:
+                # (O, K) @ (K, m): the result holds whole output planes (O, images, Ho*Wo),
+                # so going to NCHW copies planes, not single numbers.
+                y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
+                layout.swap_first_axes(y.reshape(O, n1 - n0, Ho, Wo), out=out[n0:n1])
+
+    split_batch(convolve, N)
+    return out
 
 
 def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
@@ -213,28 +222,31 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
     if _is_pointwise((kh, kw), stride, padding) and tuple(out_hw) == (H, W):
         return conv_transpose2d_pointwise(x, w)
     K, HW = Cout * kh * kw, H * W
-    b = _chunk(N, K, HW)
     few = _few(Cout)
     w_mat = _weights(w, few)                                 # (C_in, K)
     out = np.empty((N, Cout) + tuple(out_hw), x.dtype)
-    buf = np.empty(b * HW * K, x.dtype)
-    for n0 in range(0, N, b):
-        n1 = min(N, n0 + b)
-        m = (n1 - n0) * HW
-        planes = _planes(x[n0:n1])                           # (C_in, images*H*W)
-        if few:  # (K, m): a column per input pixel, added back from NCHW
-            cols = np.matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
-            out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw, *stride,
-                                     *padding)
-        else:    # (m, K): a row per input pixel, added back into NHWC
-            cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
-            part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride, *padding)
-            layout.to_channels_first(part, out=out[n0:n1])
+
+    def convolve(lo, hi):  # images lo..hi, one chunk at a time (one slice of the batch)
+        b = _chunk(hi - lo, K, HW)
+        buf = np.empty(b * HW * K, x.dtype)
+        for n0, n1 in _chunks(lo, hi, b):
+            m = (n1 - n0) * HW
+            planes = _planes(x[n0:n1])                       # (C_in, images*H*W)
+            if few:  # (K, m): a column per input pixel, added back from NCHW
+                cols = np.matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
+                out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw,
+                                         *stride, *padding)
+            else:    # (m, K): a row per input pixel, added back into NHWC
+                cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
+                part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride,
+                              *padding)
+                layout.to_channels_first(part, out=out[n0:n1])
+
+    split_batch(convolve, N)
     return out
 
 
-def weight_grad_chunked(x, g, kernel_hw, stride, padding, patches=None):
-    """``patches``: what conv2d_chunked(x, ..., keep_patches=True) returned, if kept."""
+def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     if _is_pointwise(kernel_hw, stride, padding) and x.shape[2:] == g.shape[2:]:
         return weight_grad_pointwise(x, g)
     N, C = x.shape[:2]
@@ -242,25 +254,24 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding, patches=None):
     kh, kw = kernel_hw
     K, HW = C * kh * kw, Ho * Wo
     few = _few(C)
-    if patches is not None and patches[0] != few:
-        patches = None  # kept in the other layout (FEW_CHANNELS changed): build them again
-    if patches is not None:
-        _, b, buf = patches  # chunks as they were kept (the few-channel layout is per chunk)
-    else:
-        b = _chunk(N, K, HW)
-        x = _prepare(x, few)
+    x = _prepare(x, few)
+    dtype = np.result_type(x.dtype, g.dtype)
+
+    def accumulate(lo, hi):  # the sum over images lo..hi (one slice of the batch)
+        b = _chunk(hi - lo, K, HW)
         buf = np.empty(b * HW * K, x.dtype)
-    dw = np.empty((O, K), np.result_type(x.dtype, g.dtype))
-    for n0 in range(0, N, b):
-        n1 = min(N, n0 + b)
-        if patches is not None:
-            P = _held(buf[n0 * HW * K:], few, (n1 - n0) * HW, K)
-        else:
+        dw = np.empty((O, K), dtype)
+        for n0, n1 in _chunks(lo, hi, b):
             P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, (n1 - n0) * HW, K)
-        if n0 == 0:  # the first chunk's product goes straight into dw (often the only one)
-            np.matmul(_planes(g[n0:n1]), P, out=dw)
-        else:
-            dw += _planes(g[n0:n1]) @ P
+            if n0 == lo:  # the first chunk's product goes straight into dw
+                np.matmul(_planes(g[n0:n1]), P, out=dw)
+            else:
+                dw += _planes(g[n0:n1]) @ P
+        return dw
+
+    dw, *others = split_batch(accumulate, N)                 # (O, K): one sum per slice
+    for part in others:
+        dw += part
     if few:                                                  # columns in (c, i, j) order
         return dw.reshape(O, C, kh, kw)
     return layout.to_channels_first(dw.reshape(O, kh, kw, C))

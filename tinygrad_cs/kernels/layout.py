@@ -20,7 +20,7 @@ can be written straight into its place in a bigger array.
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, parallel_pays, prange
+from . import USE_NUMBA, njit, parallel_pays, prange, sized
 
 
 def _numpy_copy(moved, out):
@@ -44,7 +44,7 @@ def _move(x, axes, out, kernel, x3, out3):
         return _numpy_copy(x.transpose(axes), out)
     if out is None:
         out = np.empty(tuple(x.shape[a] for a in axes), x.dtype)
-    kernel(x.reshape(x3), out.reshape(out3))
+    sized(kernel, x.size)(x.reshape(x3), out.reshape(out3))
     return out
 
 

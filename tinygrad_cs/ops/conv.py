@@ -14,7 +14,7 @@ kernel is not flipped).
 
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..kernels import conv as K
 from ..kernels.elementwise import add_channel_bias
 from ..kernels.im2col import conv_out_size
@@ -84,15 +84,7 @@ class Conv2d(Function):
         if Ho <= 0 or Wo <= 0:
             raise ValueError(f"conv2d: a {w.shape[2]}x{w.shape[3]} kernel with padding "
                              f"{padding} does not fit an input of spatial size {x.shape[2:]}.")
-        # The weight gradient multiplies by the same patch matrix: if it will be needed,
-        # keep the matrix rather than build it again (memory for time, as PyTorch saves
-        # tensors for backward).
-        self.saved_patches = None
-        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
-            y, self.saved_patches = K.conv2d(x, w, stride, padding, keep_patches=True)
-        else:
-            y = K.conv2d(x, w, stride, padding)
-        return _add_bias(y, b)
+        return _add_bias(K.conv2d(x, w, stride, padding), b)
 
     def backward(self, g):
         x, w = self.inputs[:2]
@@ -102,7 +94,7 @@ class Conv2d(Function):
                                        out_hw=x.shape[2:])
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(x, g, kernel_hw=w.shape[2:], stride=self.stride,
-                                        padding=self.padding, patches=self.saved_patches)
+                                        padding=self.padding)
         return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))]),
@@ -128,20 +120,12 @@ class ConvTranspose2d(Function):
 
     def backward(self, g):
         x, w = self.inputs[:2]
-        dx = dw = patches = None
+        dx = dw = None
         if self.needs_input_grad[0]:
-            if self.needs_input_grad[1] and not is_grad_enabled():
-                # dx and dw both multiply by the patch matrix of g: build it once.  (Under
-                # create_graph, dx must be a recorded Conv2d op; it then keeps its own.)
-                from ..tensor import Tensor
-                y, patches = K.conv2d(g.data, w.data, self.stride, self.padding,
-                                      keep_patches=True)
-                dx = Tensor(y)
-            else:
-                dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
+            dx = Conv2d.apply(g, w, stride=self.stride, padding=self.padding)
         if self.needs_input_grad[1]:
             dw = Conv2dWeightGrad.apply(g, x, kernel_hw=w.shape[2:], stride=self.stride,
-                                        padding=self.padding, patches=patches)
+                                        padding=self.padding)
         return (dx, dw) + _bias_grad(self, g)
 
     cases = [Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
@@ -165,10 +149,9 @@ class Conv2dWeightGrad(Function):
     with upstream G:  dx = conv_transpose2d(g, G),  dg = conv2d(x, G).
     """
 
-    def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0), patches=None):
-        """``patches``: the patch matrix of x that conv2d kept, if any (see Conv2d)."""
+    def forward(self, x, g, kernel_hw=(1, 1), stride=(1, 1), padding=(0, 0)):
         self.stride, self.padding = stride, padding
-        return K.weight_grad(x, g, kernel_hw, stride, padding, patches)
+        return K.weight_grad(x, g, kernel_hw, stride, padding)
 
     def backward(self, G):
         x, g = self.inputs
