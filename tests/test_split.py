@@ -1,5 +1,8 @@
 """kernels/split.py: a batch split between the cores, each slice on one thread."""
+import os
+import signal
 import threading
+import time
 
 import pytest
 from threadpoolctl import threadpool_info
@@ -73,3 +76,26 @@ def test_dispatchers_pick_the_serial_twin_inside_a_slice(monkeypatch):
     picked = split.split_batch(lambda lo, hi: KS.sized(_im2col_numba, big), 2)
     assert picked == [_im2col_numba.serial] * 2
     assert KS.parallel_pays(big)                              # the size rule is unchanged
+
+
+def test_a_forked_child_splits_too(monkeypatch):
+    """The pool's threads do not survive fork(): the child must start its own."""
+    monkeypatch.setattr(split, "cores", lambda: 2)
+    assert split.split_batch(lambda lo, hi: hi - lo, 4) == [2, 2]  # the pool exists now
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if its split ran both slices
+        try:
+            os._exit(0 if split.split_batch(lambda lo, hi: hi - lo, 4) == [2, 2] else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's split never finished")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0

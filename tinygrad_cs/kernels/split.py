@@ -28,6 +28,7 @@ simply runs here, the first way.
 While a split runs, a matrix product that *another* thread of your program starts also
 gets only one BLAS thread.
 """
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,6 +55,16 @@ def _on_one_core(work, lo, hi):
         return work(lo, hi)
     finally:
         _here.one_core = False
+
+
+def _forget_pool():
+    global _pool
+    _pool = None
+
+
+# A child process made by fork() has none of the pool's threads, only their records: it
+# must start its own pool, or its first split would wait forever.
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _one_blas_thread():
