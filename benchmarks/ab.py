@@ -6,7 +6,7 @@ the same process, in alternating blocks of steps, and the script prints the mini
 10th percentile and the median step time of each.
 
     python benchmarks/ab.py --workload style --data DIR \
-        tinygrad_cs.kernels.conv CHUNK_ELEMENTS 4194304 2097152
+        tinygrad_cs.kernels.conv CHUNK_ELEMENTS 524288 1048576
     python benchmarks/ab.py --workload dcgan tinygrad_cs.kernels PARALLEL_MIN_WORK 131072 32768
 
 The knob is a module-level name read when a kernel runs (CHUNK_ELEMENTS, ROWS_MIN_K and
