@@ -156,20 +156,16 @@ def _weights(w, few):
     return layout.to_channels_last(w).reshape(w.shape[0], -1)
 
 
-def _held(buf, few, m, K):
-    """The (m, K) patch matrix P held at the start of the flat buffer ``buf`` (stored as
-    its transpose for few channels)."""
-    return buf[:K * m].reshape(K, m).T if few else buf[:m * K].reshape(m, K)
-
-
 def _patches(x, kh, kw, stride, padding, buf, few, m, K):
     """P (m, K) for the images of x (prepared): m output pixels, patch rows of length K,
-    written into the flat buffer ``buf``."""
-    P = _held(buf, few, m, K)
+    written at the start of the flat buffer ``buf`` (stored as its transpose for few
+    channels, so P is then a transposed view)."""
     if few:
-        im2col_nchw(x, kh, kw, *stride, *padding, out=P.T)
-    else:
-        im2col(x, kh, kw, *stride, *padding, out=P)
+        cols = buf[:K * m].reshape(K, m)                     # one row per kernel tap
+        im2col_nchw(x, kh, kw, *stride, *padding, out=cols)
+        return cols.T
+    P = buf[:m * K].reshape(m, K)
+    im2col(x, kh, kw, *stride, *padding, out=P)
     return P
 
 
