@@ -11,8 +11,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
-
 from common import (benchmark_parser, gan_trainer, keep_best, machine, rerun_without_openblas_env,  # noqa: E402
                     table, timeit, torch_timings)
 

@@ -32,8 +32,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
-
 import numpy as np  # noqa: E402
 
 from common import benchmark_parser, machine, rerun_without_openblas_env, table, timeit  # noqa: E402

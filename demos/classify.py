@@ -12,8 +12,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
-
 import numpy as np  # noqa: E402
 
 from models.data import find_file  # noqa: E402

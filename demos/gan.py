@@ -16,8 +16,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
-
 from demos.plotting import image_grid, plot_curves, save_image  # noqa: E402
 from models.gan_training import VARIANTS, GANTrainer  # noqa: E402
 from models.mnist import load_mnist, to_float  # noqa: E402

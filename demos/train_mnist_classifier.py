@@ -13,8 +13,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tinygrad_cs  # noqa: E402,F401  (before NumPy: see tinygrad_cs/threads.py)
-
 import numpy as np  # noqa: E402
 
 from demos.plotting import plt, save_figure  # noqa: E402

@@ -1,5 +1,4 @@
 """PyTorch-style layers built on the tinygrad_cs engine."""
-import tinygrad_cs  # noqa: F401  (first, before NumPy: see tinygrad_cs/threads.py)
 from . import init
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import Conv2d, ConvTranspose2d

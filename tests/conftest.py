@@ -1,4 +1,14 @@
-"""Imported by pytest before the test modules: tinygrad_cs comes before NumPy, as in the
-demos, so the numba kernels run in parallel in the tests too (see tinygrad_cs/threads.py)
-and a race between their threads would show up as a wrong result."""
-import tinygrad_cs  # noqa: F401
+"""Shared fixtures.  ``backend``: run a test once on each backend (reference and fast);
+the op, kernel and gradcheck test modules use it for all their tests."""
+import pytest
+
+import tinygrad_cs
+from tinygrad_cs import backends
+
+
+@pytest.fixture(params=backends.BACKENDS)
+def backend(request):
+    before = backends.get_backend()
+    tinygrad_cs.set_backend(request.param)
+    yield request.param
+    tinygrad_cs.set_backend(before)

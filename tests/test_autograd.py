@@ -5,6 +5,8 @@ import pytest
 import tinygrad_cs as tg
 from tinygrad_cs import Tensor, grad, no_grad
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both backends
+
 
 def t64(a, requires_grad=True):
     return Tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)

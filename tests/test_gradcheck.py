@@ -6,6 +6,8 @@ import pytest
 from tinygrad_cs import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
 from tinygrad_cs.registry import FUNCTIONS
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both backends
+
 
 @pytest.fixture
 def broken_ops():

@@ -5,6 +5,8 @@ import pytest
 import tinygrad_cs.functional as F
 from tinygrad_cs import Tensor, grad
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both backends
+
 rng = np.random.default_rng(0)
 
 

@@ -6,6 +6,8 @@ import tinygrad_cs  # noqa: F401  (imports every op module, filling the registry
 from tinygrad_cs import Function, gradcheck, gradgradcheck
 from tinygrad_cs.registry import FUNCTIONS, all_ops, ops_without_cases
 
+pytestmark = pytest.mark.usefixtures("backend")  # every test on both backends
+
 ALL = all_ops()
 PARAMS = [pytest.param(name, k, id=f"{name}-{k}")
           for name, cases in sorted(ALL.items()) for k in range(max(len(cases), 1))]

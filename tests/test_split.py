@@ -1,4 +1,4 @@
-"""kernels/split.py: a batch split between the cores, each slice on one thread."""
+"""backends/fast/split.py: a batch split between the cores, each slice on one thread."""
 import os
 import signal
 import threading
@@ -7,12 +7,14 @@ import time
 import pytest
 from threadpoolctl import threadpool_info
 
-import tinygrad_cs.kernels as KS
-from tinygrad_cs.kernels import split
+import tinygrad_cs.backends.fast.compile as KS
+from tinygrad_cs.backends.fast import split
 
 
 def _blas_threads():
-    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    """NumPy's BLAS (the one our products use)."""
+    return [lib["num_threads"] for lib in threadpool_info()
+            if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
 
 
 def test_slices_cover_the_batch_in_order_each_on_one_core(monkeypatch):
@@ -67,10 +69,8 @@ def test_an_error_in_a_slice_reaches_the_caller_and_blas_is_set_back(monkeypatch
 
 
 def test_dispatchers_pick_the_serial_twin_inside_a_slice(monkeypatch):
-    if not KS.USE_NUMBA:
-        pytest.skip("numba is off (TINYGRAD_CS_NUMBA=0): there are no twins to pick")
     monkeypatch.setattr(split, "cores", lambda: 2)
-    from tinygrad_cs.kernels.im2col import _im2col_numba
+    from tinygrad_cs.backends.fast.im2col import _im2col_numba
     big = 1 << 30
     assert KS.sized(_im2col_numba, big) is _im2col_numba
     picked = split.split_batch(lambda lo, hi: KS.sized(_im2col_numba, big), 2)

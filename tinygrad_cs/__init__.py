@@ -1,10 +1,13 @@
 """tinygrad_cs: a small, readable reverse-mode autodiff engine on NumPy.
 
 Start reading at ``tensor.py`` (the Tensor), then ``autograd.py`` (how backward works),
-then ``ops/`` (forward and backward of each op side by side).
+then ``ops/`` (forward and backward of each op side by side), then
+``backends/reference/`` (the array routines the ops call: convolution, pooling, batch norm).
+Importing tinygrad_cs changes nothing outside it: no environment variable, no thread or
+memory setting.  The fast backend makes its settings when the first op needs it
+(``backends/fast/policy.py``).
 """
-from . import threads  # first: must run before NumPy is imported (see threads.py)
-from . import memory  # noqa: F401  (keeps freed memory for reuse, see memory.py)
+from .backends import get_backend, set_backend
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from .tensor import Tensor
 from . import functional
@@ -17,5 +20,6 @@ __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "grad",
     "functional", "F", "cat", "concatenate", "stack", "where",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph",
+    "set_backend", "get_backend",
 ]
 __version__ = "0.1.0"

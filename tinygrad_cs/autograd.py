@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from .kernels.elementwise import binary
+from .backends import kernels
 
 
 class _State(threading.local):
@@ -193,7 +193,7 @@ class _GradientSums:
 
     A tensor used twice gets two gradients, to be added.  Without ``create_graph`` the
     second one is added into a fresh array, and every later one is added *in place* into
-    that array (``np.add(..., out=...)``): no new array per addition.  Only arrays made
+    that array (``kernels.accumulate(..., out=...)``): no new array per addition.  Only arrays made
     here are written to; the first gradient may be a view of a tensor used elsewhere.
     With ``create_graph`` the additions are ordinary recorded ops, as they must be.
     """
@@ -205,12 +205,13 @@ class _GradientSums:
         total = self.sums.get(key)
         if total is None:
             self.sums[key] = value
-        elif key in self.owned and (total.shape, total.dtype) == (value.shape, value.dtype):
-            binary("add", total.data, value.data, out=total.data)  # on both cores if big
-        else:
-            self.sums[key] = total + value
-            if self.in_place:
-                self.owned.add(key)
+        elif not self.in_place or (total.shape, total.dtype) != (value.shape, value.dtype):
+            self.sums[key] = total + value  # a recorded op (create_graph), or mixed dtypes
+        elif key in self.owned:
+            kernels.accumulate(total.data, value.data, out=total.data)
+        else:  # the first sum goes into a fresh array; later gradients are added into it
+            self.sums[key] = type(total)(kernels.accumulate(total.data, value.data))
+            self.owned.add(key)
 
     def pop(self, key):
         return self.sums.pop(key, None)

@@ -6,7 +6,7 @@ Notation in the docstrings: ``g`` is the gradient flowing in from the output.
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import elementwise as K
+from ..backends import kernels
 from ..registry import Case, Input
 from .reduce import unbroadcast
 
@@ -36,7 +36,7 @@ class Add(Function):
 
     def forward(self, a, b):
         check_broadcast("add", a.shape, b.shape)
-        return K.binary("add", a, b)  # a + b, on both cores when the arrays are big
+        return a + b
 
     def backward(self, g):
         a, b = self.inputs
@@ -55,7 +55,7 @@ class Sub(Function):
 
     def forward(self, a, b):
         check_broadcast("sub", a.shape, b.shape)
-        return K.binary("sub", a, b)  # a - b, on both cores when the arrays are big
+        return a - b
 
     def backward(self, g):
         a, b = self.inputs
@@ -73,7 +73,7 @@ class Mul(Function):
 
     def forward(self, a, b):
         check_broadcast("mul", a.shape, b.shape)
-        return K.binary("mul", a, b)  # a * b, on both cores when the arrays are big
+        return a * b
 
     def backward(self, g):
         a, b = self.inputs
@@ -232,7 +232,7 @@ class Square(Function):
     """
 
     def forward(self, x):
-        return K.binary("mul", x, x)  # np.square(x), on both cores when x is big
+        return x * x
 
     def backward(self, g):
         return g * (2 * self.inputs[0])
@@ -257,7 +257,7 @@ class LeakyRelu(Function):
 
     def forward(self, x, alpha=0.01):
         self.alpha = alpha
-        return K.leaky_relu(x, alpha)
+        return kernels.leaky_relu(x, alpha)
 
     def backward(self, g):
         return LeakyReluBackward.apply(g, x=self.inputs[0].data, alpha=self.alpha)
@@ -276,7 +276,7 @@ class LeakyReluBackward(Function):
 
     def forward(self, g, x=None, alpha=0.01):
         self.x, self.alpha = x, alpha
-        return K.leaky_relu_backward(g, x, alpha)
+        return kernels.leaky_relu_backward(g, x, alpha)
 
     def backward(self, G):
         return LeakyReluBackward.apply(G, x=self.x, alpha=self.alpha)

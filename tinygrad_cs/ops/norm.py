@@ -12,7 +12,7 @@ Eval mode uses the running statistics: an affine map, composed from Tensor ops.
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..kernels.batchnorm import batchnorm_backward, batchnorm_forward
+from ..backends import kernels
 from ..registry import Case, Input, composite
 
 
@@ -27,13 +27,13 @@ def _channel_view(t, ndim):
 
 class BatchNormTrain(Function):
     """y = weight * (x - mean) / sqrt(var + eps) + bias with batch mean and (biased) var
-    per channel.  x: (N, C) or (N, C, H, W); weight, bias: (C,).  See kernels/batchnorm.py
+    per channel.  x: (N, C) or (N, C, H, W); weight, bias: (C,).  See backends/reference/batchnorm.py
     for the backward formula."""
 
     def forward(self, x, weight, bias, eps=1e-5, running_mean=None, running_var=None,
                 momentum=0.1):
         self.eps = eps
-        y, mean, var, invstd = batchnorm_forward(x.reshape(_as_ncs(x.shape)), weight, bias, eps)
+        y, mean, var, invstd = kernels.batchnorm_forward(x.reshape(_as_ncs(x.shape)), weight, bias, eps)
         self.saved_mean, self.saved_invstd = mean.astype(x.dtype), invstd
         if running_mean is not None:  # update the running statistics in place
             M = x.size // x.shape[1]
@@ -48,7 +48,7 @@ class BatchNormTrain(Function):
         if is_grad_enabled():
             return self._backward_in_tensor_ops(g)
         ncs = _as_ncs(x.shape)
-        dx, dw, db = batchnorm_backward(g.data.reshape(ncs), x.data.reshape(ncs), weight.data,
+        dx, dw, db = kernels.batchnorm_backward(g.data.reshape(ncs), x.data.reshape(ncs), weight.data,
                                         self.saved_mean, self.saved_invstd)
         from ..tensor import Tensor
         return Tensor(dx.reshape(x.shape)), Tensor(dw), Tensor(db)

@@ -8,7 +8,8 @@ spreads g/(kh*kw) over each window, and the gradient of that is average pooling 
 import numpy as np
 
 from ..autograd import Function
-from ..kernels import pool as K
+from ..backends import kernels as K
+from ..backends.shapes import pool_out_size
 from ..registry import Case, Input, composite
 from .conv import pair
 
@@ -27,8 +28,8 @@ class MaxPool2d(Function):
         if ph > kh // 2 or pw > kw // 2:
             raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
                              f"{kernel}.")
-        Ho = K.pool_out_size(x.shape[2], kh, sh, ph, ceil_mode)
-        Wo = K.pool_out_size(x.shape[3], kw, sw, pw, ceil_mode)
+        Ho = pool_out_size(x.shape[2], kh, sh, ph, ceil_mode)
+        Wo = pool_out_size(x.shape[3], kw, sw, pw, ceil_mode)
         out, self.saved_argmax = K.maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
@@ -80,8 +81,8 @@ class AvgPool2d(Function):
         _check_4d("avg_pool2d", x)
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         self.kernel, self.stride, self.padding = kernel, stride, padding
-        Ho = K.pool_out_size(x.shape[2], kh, sh, ph)
-        Wo = K.pool_out_size(x.shape[3], kw, sw, pw)
+        Ho = pool_out_size(x.shape[2], kh, sh, ph)
+        Wo = pool_out_size(x.shape[3], kw, sw, pw)
         return K.avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
 
     def backward(self, g):

@@ -20,7 +20,7 @@ can be written straight into its place in a bigger array.
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, parallel_pays, prange, sized
+from .compile import njit, parallel_pays, prange, sized
 
 
 def _numpy_copy(moved, out):
@@ -33,7 +33,7 @@ def _numpy_copy(moved, out):
 def _use_numba(x, out):
     """Big enough for both cores, and in arrays whose pixels can be counted as one axis
     (a free reshape of each image's H x W)."""
-    return (USE_NUMBA and parallel_pays(x.size) and x.flags.c_contiguous
+    return (parallel_pays(x.size) and x.flags.c_contiguous
             and (out is None or out.flags.c_contiguous))
 
 
@@ -113,3 +113,9 @@ def swap_first_axes(x, out=None):
     N images each, and back."""
     A, B, H, W = x.shape
     return _move(x, (1, 0, 2, 3), out, _swap_first_axes_numba, (A, B, H * W), (B, A, H * W))
+
+
+def swap_last_axes(x, out=None):
+    """(A, B) -> a contiguous (B, A) copy: x.T, made row-major."""
+    A, B = x.shape
+    return _move(x, (1, 0), out, _swap_last_axes_numba, (1, A, B), (1, B, A))

@@ -1,4 +1,5 @@
-"""Batch normalisation in training mode, forward and backward, fused per channel.
+"""Batch normalisation in training mode, forward and backward, fused per channel: the
+reference backend's batchnorm.py in numba, a block of channels per thread.
 
 x is viewed as (N, C, S) (S = H*W, or 1 for (N, C) input); statistics are per channel c
 over the M = N*S values x[:, c, :]:
@@ -15,38 +16,7 @@ through mean and var):
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, prange, sized
-
-
-# -- reference (NumPy) ---------------------------------------------------------------------
-# Written to touch memory few times (this machine moves ~8 GB/s): x is centred once and
-# that array becomes y in place; astype(..., copy=False) never copies a float32 result.
-
-def batchnorm_forward_reference(x, weight, bias, eps):
-    """x (N, C, S) -> y (N, C, S), mean (C,), var (C,) (biased), invstd (C,)."""
-    M = x.shape[0] * x.shape[2]
-    mean = x.mean(axis=(0, 2))
-    y = x - mean[:, None]                                  # x - mean, becomes y below
-    var = np.einsum("ncs,ncs->c", y, y) / M                # sum of squares, no temporary
-    invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    y *= (weight * invstd)[:, None]                        # xhat * weight ...
-    y += bias[:, None]                                     # ... + bias
-    return y.astype(x.dtype, copy=False), mean, var, invstd
-
-
-def batchnorm_backward_reference(g, x, weight, mean, invstd):
-    """-> dx (N, C, S), dweight (C,), dbias (C,)."""
-    M = x.shape[0] * x.shape[2]
-    xhat = (x - mean[:, None]) * invstd[:, None]
-    dbias = g.sum(axis=(0, 2))
-    dweight = np.einsum("ncs,ncs->c", g, xhat)
-    dx = M * g                                             # M*g - dbias - xhat*dweight
-    dx -= dbias[:, None]
-    xhat *= dweight[:, None]
-    dx -= xhat
-    dx *= (weight * invstd / M)[:, None]
-    return (dx.astype(x.dtype, copy=False), dweight.astype(x.dtype, copy=False),
-            dbias.astype(x.dtype, copy=False))
+from .compile import njit, prange, sized
 
 
 # -- numba: parallel over blocks of channels ---------------------------------------------------
@@ -214,8 +184,6 @@ def _backward_columns_numba(g, x, weight, mean, invstd):
 
 def batchnorm_forward(x, weight, bias, eps):
     """x (N, C, S); see the module docstring."""
-    if not USE_NUMBA:
-        return batchnorm_forward_reference(x, weight, bias, eps)
     if x.shape[2] == 1:  # (N, C) input: the column kernel
         kernel = sized(_forward_columns_numba, 2 * x.size)
         y, mean, var, invstd = kernel(np.ascontiguousarray(x[:, :, 0]), weight, bias, eps)
@@ -224,8 +192,6 @@ def batchnorm_forward(x, weight, bias, eps):
 
 
 def batchnorm_backward(g, x, weight, mean, invstd):
-    if not USE_NUMBA:
-        return batchnorm_backward_reference(g, x, weight, mean, invstd)
     if x.shape[2] == 1:
         kernel = sized(_backward_columns_numba, 2 * x.size)
         dx, dw, db = kernel(np.ascontiguousarray(g[:, :, 0]), np.ascontiguousarray(x[:, :, 0]),

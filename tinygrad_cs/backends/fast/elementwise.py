@@ -1,20 +1,17 @@
 """Fused elementwise kernels: one pass over memory instead of several NumPy temporaries.
 
-leaky_relu forward/backward, arithmetic and per-channel bias additions on both cores, and
-the Adam update (which in plain NumPy makes about ten passes over every parameter array
-per step).
+leaky_relu forward/backward, gradient accumulation and per-channel bias additions on both
+cores, and the Adam update (which in plain NumPy makes about ten passes over every
+parameter array per step).  Arrays these kernels do not handle (mixed dtypes,
+broadcasting, strided views) go to the reference backend's NumPy versions.
 """
 import numpy as np
 
-from . import USE_NUMBA, njit, parallel_pays, prange, sized
-
-
-def leaky_relu_reference(x, alpha):
-    return np.where(x > 0, x, x * np.asarray(alpha, x.dtype))
-
-
-def leaky_relu_backward_reference(g, x, alpha):
-    return g * np.where(x > 0, 1, alpha).astype(g.dtype)
+from ..reference import conv as reference_conv
+from ..reference import elementwise as reference
+from . import layout
+from .compile import njit, parallel_pays, prange, sized
+from .matmul import matmul  # noqa: F401  (part of the backend's interface)
 
 
 # The elementwise kernels take flat (1-D) arrays: the callers flatten them with reshape(-1),
@@ -45,14 +42,12 @@ def _flat(a):
 
 
 def leaky_relu(x, alpha):
-    if not USE_NUMBA:
-        return leaky_relu_reference(x, alpha)
     return sized(_leaky_relu_numba, x.size)(_flat(x), alpha).reshape(x.shape)
 
 
 def leaky_relu_backward(g, x, alpha):
-    if not USE_NUMBA or g.shape != x.shape:
-        return leaky_relu_backward_reference(g, x, alpha)
+    if g.shape != x.shape:
+        return reference.leaky_relu_backward(g, x, alpha)
     kernel = sized(_leaky_relu_backward_numba, g.size)
     return kernel(_flat(g), _flat(x), alpha).reshape(g.shape)
 
@@ -109,7 +104,7 @@ def _one_number(x):
 def binary(op, a, b, out=None):
     """a (op) b with NumPy's broadcasting rules; op is "add", "sub" or "mul".  With ``out``
     (an array of the result's shape, which may be ``a`` itself) the result is written there."""
-    if USE_NUMBA and parallel_pays(max(a.size, b.size)) and a.dtype == b.dtype \
+    if parallel_pays(max(a.size, b.size)) and a.dtype == b.dtype \
             and a.dtype.kind == "f":
         if op != "sub" and a.size < b.size:
             a, b = b, a                     # + and * commute: the big array first
@@ -121,12 +116,6 @@ def binary(op, a, b, out=None):
             _binary_numba(a.reshape(-1), small.reshape(-1), _CODES[op], out.reshape(-1))
             return out
     return BINARY_OPS[op](a, b, out=out)
-
-
-def add_channel_bias_reference(y, b):
-    """y (N, C, ...) += b (C,) in place: one number per channel (a convolution's bias)."""
-    y += b.reshape((1, -1) + (1,) * (y.ndim - 2)).astype(y.dtype, copy=False)
-    return y
 
 
 @njit(parallel=True)
@@ -144,27 +133,16 @@ def add_channel_bias(y, b):
     """The reference on both cores.  NumPy's broadcast add runs on one; measured with 2
     threads, float32: (128, 64, 14, 14) 0.63 -> 0.17 ms, (128, 32, 24, 24) 1.0 -> 0.24 ms."""
     b = np.ascontiguousarray(b, dtype=y.dtype)  # the bias in the output's dtype, once
-    if USE_NUMBA and y.ndim >= 2 and y.flags.c_contiguous:
+    if y.ndim >= 2 and y.flags.c_contiguous:
         planes = y.reshape(y.shape[0], y.shape[1], -1)
         sized(_add_channel_bias_numba, y.size)(planes, b)
         return y
-    return add_channel_bias_reference(y, b)
+    return reference_conv.add_channel_bias(y, b)
 
 
 # -- Adam ----------------------------------------------------------------------------------------
 
-def adam_reference(w, g, m, v, lr, b1, b2, eps, step):
-    """In place: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
-    w -= lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)."""
-    m *= b1
-    m += (1 - b1) * g
-    v *= b2
-    v += (1 - b2) * (g * g)
-    denom = np.sqrt(v / (1 - b2 ** step)) + eps
-    w -= ((lr / (1 - b1 ** step)) * m / denom).astype(w.dtype, copy=False)
-
-
-@njit(parallel=True, fastmath=True)
+@njit(parallel=True)
 def _adam_numba(wf, gf, mf, vf, lr, b1, b2, eps, step):
     """Flat views of the parameter, its gradient and the two moments, updated in place."""
     t = wf.dtype.type  # do the arithmetic in the parameters' dtype (float32 is faster)
@@ -182,7 +160,25 @@ def _adam_numba(wf, gf, mf, vf, lr, b1, b2, eps, step):
 
 def adam_update(w, g, m, v, lr, b1, b2, eps, step):
     contiguous = all(a.flags.c_contiguous for a in (w, g, m, v))
-    if not USE_NUMBA or not contiguous:
-        return adam_reference(w, g, m, v, lr, b1, b2, eps, step)
+    if not contiguous:
+        return reference.adam_update(w, g, m, v, lr, b1, b2, eps, step)
     sized(_adam_numba, 4 * w.size)(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
                                float(lr), float(b1), float(b2), float(eps), step)
+
+
+# -- adding one gradient into another --------------------------------------------------------
+
+def _transposed(x):
+    """Is x a transposed view of a contiguous array (its last two axes swapped)?"""
+    return x.ndim == 2 and not x.flags.c_contiguous and x.T.flags.c_contiguous
+
+
+def accumulate(total, value, out=None):
+    """total + value on both cores.  A gradient that comes back through a transpose (in
+    ``a @ a.T``, say) is a transposed view; adding it to a row-major one reads memory
+    across rows, so it is first copied row-major by the layout kernel."""
+    if _transposed(value) and total.flags.c_contiguous:
+        value = layout.swap_last_axes(value.T)
+    elif _transposed(total) and value.flags.c_contiguous and out is None:
+        total = layout.swap_last_axes(total.T)
+    return binary("add", total, value, out=out)

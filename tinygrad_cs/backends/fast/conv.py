@@ -1,33 +1,29 @@
-"""Convolution on arrays: im2col + GEMM, and its two adjoints.
+"""Convolution on arrays, fast: the reference backend's conv.py (read that first), a few
+images at a time.
 
-The reference functions are the whole idea in a few lines each: build the (N*Ho*Wo,
-kh*kw*C) matrix of windows, multiply by the weights flattened to (O, kh*kw*C).  The
-patches are built from a channels-last copy of the input (see im2col.py for why); the
-results are returned in the usual (N, C, H, W) layout.
-
-The fast versions compute the same thing a few images at a time: the patch matrix of a
-whole batch can be hundreds of MB (conv2 of an MNIST CNN at batch 128: 160 MB), and writing
-that much fresh memory costs more than the multiplication.  A chunk that fits in a core's
-cache, in a buffer reused across chunks, makes the GEMM the dominant cost again.  Each core
-takes its own slice of the batch, chunk by chunk (split.py says why).  They also build the
-patches of images with few channels (1 or 3) from NCHW instead (im2col_nchw.py says why),
-and pick the faster way round for each product (ROWS_MIN_K).
+The patch matrix of a whole batch can be hundreds of MB (conv2 of an MNIST CNN at batch
+128: 160 MB), and writing that much fresh memory costs more than the multiplication.  A
+chunk that fits in a core's cache, in a buffer reused across chunks, makes the product the
+dominant cost again.  Each core takes its own slice of the batch, chunk by chunk
+(split.py says why); a single image has its products split between the cores instead
+(matmul.py).  Images with few channels (1 or 3) get their patches from NCHW
+(im2col_nchw.py says why), and each product is done the faster way round (ROWS_MIN_K).
 
 The weight gradient builds the patches again rather than keeping the forward's: from
 cache that is cheaper than writing a whole batch's patches to memory and reading them back
-(DCGAN conv2, forward + both gradients, a slice per core, 2 MB chunks, the two ways
-alternating in one process, medians of 30: 23.1 ms kept, 20.0 ms built again).
+(docs/performance.md).
 """
 import numpy as np
 
-from . import USE_NUMBA
-from .im2col import col2im, conv_out_size, im2col, to_channels_last
-from .im2col_nchw import col2im_nchw, im2col_nchw
+from ..shapes import conv_out_size
 from . import layout
+from .im2col import col2im, im2col
+from .im2col_nchw import col2im_nchw, im2col_nchw
+from .matmul import matmul
 from .split import split_batch
 
-# Patch-matrix entries per chunk (2 MB in float32: one core's L2 cache on the workplace
-# machine; a chunk stays there from its im2col to its product).  Forward + both gradients
+# Patch-matrix entries per chunk (2 MB in float32: one core's L2 cache on a 2-core AMD
+# EPYC; a chunk stays there from its im2col to its product).  Forward + both gradients
 # through the ops, one slice of the batch per core, medians of 24 in one process, ms, for
 # 2**17 / 2**18 / 2**19 / 2**20 / 2**21 entries: DCGAN conv2 23.8 / 21.0 / 20.2 / 22.0 /
 # 24.0, its conv1 12.2 / 12.3 / 12.4 / 14.6 / 14.5, the WGAN-GP critic's conv2 43.6 / 36.9 /
@@ -75,37 +71,6 @@ def _to_nchw(rows, N, H, W):
     return np.ascontiguousarray(rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2))
 
 
-# -- references ----------------------------------------------------------------------------
-
-def conv2d_reference(x, w, stride, padding):
-    """x (N, C, H, W), w (O, C, kh, kw) -> (N, O, Ho, Wo): one im2col, one GEMM."""
-    N, _, H, W = x.shape
-    O, _, kh, kw = w.shape
-    cols = im2col(to_channels_last(x), kh, kw, *stride, *padding)  # (N*Ho*Wo, kh*kw*C)
-    Ho, Wo = (conv_out_size(n, k, s, p) for n, k, s, p in zip((H, W), (kh, kw), stride, padding))
-    y = _to_nchw(cols @ _weight_rows(w).T, N, Ho, Wo)                # rows (N*Ho*Wo, O)
-    return y
-
-
-def conv_transpose2d_reference(x, w, stride, padding, out_hw):
-    """x (N, C_in, H, W), w (C_in, C_out, kh, kw) -> (N, C_out, *out_hw): the adjoint of
-    conv2d: one GEMM gives every input pixel's contribution to its window, col2im adds
-    them into place."""
-    N, Cin, H, W = x.shape
-    Cout = w.shape[1]
-    cols = to_channels_last(x).reshape(-1, Cin) @ _weight_rows(w)   # (N*H*W, kh*kw*C_out)
-    out = col2im(cols, (N,) + tuple(out_hw) + (Cout,), *w.shape[2:], *stride, *padding)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-
-
-def weight_grad_reference(x, g, kernel_hw, stride, padding):
-    """dL/dw of conv2d for upstream g (N, O, Ho, Wo): g^T as a matrix times the patches."""
-    C, O = x.shape[1], g.shape[1]
-    cols = im2col(to_channels_last(x), *kernel_hw, *stride, *padding)
-    dw_rows = to_channels_last(g).reshape(-1, O).T @ cols           # (O, kh*kw*C)
-    return np.ascontiguousarray(dw_rows.reshape((O,) + tuple(kernel_hw) + (C,)).transpose(0, 3, 1, 2))
-
-
 # -- 1x1 convolutions are plain matrix products (no patches to gather) -------------------------------
 
 def _is_pointwise(kernel_hw, stride, padding):
@@ -113,24 +78,46 @@ def _is_pointwise(kernel_hw, stride, padding):
 
 
 def conv2d_pointwise(x, w):
-    """y[n] = W (O, C) @ x[n] (C, H*W), batched over n."""
+    """y[n] = W (O, C) @ x[n] (C, H*W), the images split between the cores."""
     N, C, H, W = x.shape
-    return np.matmul(w.reshape(w.shape[0], C), x.reshape(N, C, H * W)).reshape(N, -1, H, W)
+    return _per_image(w.reshape(w.shape[0], C), x.reshape(N, C, H * W)).reshape(N, -1, H, W)
 
 
 def conv_transpose2d_pointwise(x, w):
+    """y[n] = W^T (C_out, C_in) @ x[n] (C_in, H*W)."""
     N, Cin, H, W = x.shape
-    return np.matmul(w.reshape(Cin, -1).T, x.reshape(N, Cin, H * W)).reshape(N, -1, H, W)
+    return _per_image(w.reshape(Cin, -1).T, x.reshape(N, Cin, H * W)).reshape(N, -1, H, W)
+
+
+def _per_image(w, x):
+    """w (A, B) @ x[n] (B, P) for every n -> (N, A, P).  One image: one product split
+    between the cores; several: a slice of the images per core."""
+    N = x.shape[0]
+    if N == 1:
+        return matmul(w, x[0])[None]
+    out = np.empty((N, w.shape[0], x.shape[2]), np.result_type(w, x))
+
+    def some(lo, hi):
+        np.matmul(w, x[lo:hi], out=out[lo:hi])
+    split_batch(some, N)
+    return out
 
 
 def weight_grad_pointwise(x, g):
+    """dw (O, C) = sum over images of g[n] (O, H*W) @ x[n]^T (H*W, C)."""
     N, C, H, W = x.shape
     O = g.shape[1]
     g_mat = g.reshape(N, O, H * W)
     x_mat = x.reshape(N, C, H * W)
     if N == 1:
-        return (g_mat[0] @ x_mat[0].T).reshape(O, C, 1, 1)
-    return np.einsum("nok,nck->oc", g_mat, x_mat, optimize=True).reshape(O, C, 1, 1)
+        return matmul(g_mat[0], x_mat[0].T).reshape(O, C, 1, 1)
+
+    def some(lo, hi):  # the sum over images lo..hi
+        return np.einsum("nok,nck->oc", g_mat[lo:hi], x_mat[lo:hi], optimize=True)
+    dw, *others = split_batch(some, N)
+    for part in others:
+        dw += part
+    return dw.reshape(O, C, 1, 1)
 
 
 # -- chunked versions (same results) -----------------------------------------------------------
@@ -198,14 +185,14 @@ def conv2d_chunked(x, w, stride, padding):
             m = (n1 - n0) * HW
             P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, m, K)
             if n1 - n0 == 1:  # one image: its (O, Ho*Wo) block of out is the result's layout
-                np.matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
+                matmul(w_mat, P.T, out=out[n0].reshape(O, HW))
             elif rows:        # (m, K) @ (K, O): a row of O numbers per output pixel
-                y = np.matmul(P, w_mat.T, out=y_buf[:m])
+                y = matmul(P, w_mat.T, out=y_buf[:m])
                 layout.to_channels_first(y.reshape(n1 - n0, Ho, Wo, O), out=out[n0:n1])
             else:
                 # (O, K) @ (K, m): the result holds whole output planes (O, images, Ho*Wo),
                 # so going to NCHW copies planes, not single numbers.
-                y = np.matmul(w_mat, P.T, out=y_buf[:, :m])
+                y = matmul(w_mat, P.T, out=y_buf[:, :m])
                 layout.swap_first_axes(y.reshape(O, n1 - n0, Ho, Wo), out=out[n0:n1])
 
     split_batch(convolve, N)
@@ -229,11 +216,11 @@ def conv_transpose2d_chunked(x, w, stride, padding, out_hw):
             m = (n1 - n0) * HW
             planes = _planes(x[n0:n1])                       # (C_in, images*H*W)
             if few:  # (K, m): a column per input pixel, added back from NCHW
-                cols = np.matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
+                cols = matmul(w_mat.T, planes, out=buf[:K * m].reshape(K, m))
                 out[n0:n1] = col2im_nchw(cols, (n1 - n0, Cout) + tuple(out_hw), kh, kw,
                                          *stride, *padding)
             else:    # (m, K): a row per input pixel, added back into NHWC
-                cols = np.matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
+                cols = matmul(planes.T, w_mat, out=buf[:m * K].reshape(m, K))
                 part = col2im(cols, (n1 - n0,) + tuple(out_hw) + (Cout,), kh, kw, *stride,
                               *padding)
                 layout.to_channels_first(part, out=out[n0:n1])
@@ -260,9 +247,9 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
         for n0, n1 in _chunks(lo, hi, b):
             P = _patches(x[n0:n1], kh, kw, stride, padding, buf, few, (n1 - n0) * HW, K)
             if n0 == lo:  # the first chunk's product goes straight into dw
-                np.matmul(_planes(g[n0:n1]), P, out=dw)
+                matmul(_planes(g[n0:n1]), P, out=dw)
             else:
-                dw += _planes(g[n0:n1]) @ P
+                dw += matmul(_planes(g[n0:n1]), P)
         return dw
 
     dw, *others = split_batch(accumulate, N)                 # (O, K): one sum per slice
@@ -273,8 +260,5 @@ def weight_grad_chunked(x, g, kernel_hw, stride, padding):
     return layout.to_channels_first(dw.reshape(O, kh, kw, C))
 
 
-if USE_NUMBA:
-    conv2d, conv_transpose2d, weight_grad = conv2d_chunked, conv_transpose2d_chunked, weight_grad_chunked
-else:
-    conv2d, conv_transpose2d, weight_grad = (conv2d_reference, conv_transpose2d_reference,
-                                             weight_grad_reference)
+# the backend's interface
+conv2d, conv_transpose2d, conv2d_weight_grad = conv2d_chunked, conv_transpose2d_chunked, weight_grad_chunked

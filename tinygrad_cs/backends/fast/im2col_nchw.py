@@ -20,11 +20,12 @@ col2im_nchw is the adjoint: it adds every entry back into the pixel it came from
 """
 import numpy as np
 
-from . import njit, prange
-from .im2col import add_patches_back, build_patches, conv_out_size
+from ..shapes import conv_out_size
+from .compile import njit, prange
+from .im2col import add_patches_back, build_patches
 
 
-# -- reference (NumPy) -------------------------------------------------------------------
+# -- in NumPy (what the kernels compute; the tests compare them) -------------------------------------------------------------------
 
 def im2col_nchw_reference(x, kh, kw, sh, sw, ph, pw):
     """x (N, C, H, W) -> cols (C*kh*kw, N*Ho*Wo).  One strided slice per tap."""
@@ -120,7 +121,7 @@ def im2col_nchw(x, kh, kw, sh, sw, ph, pw, out=None):
     """x (N, C, H, W) -> cols (C*kh*kw, N*Ho*Wo), written into ``out`` when given."""
     N, C, H, W = x.shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return build_patches(im2col_nchw_reference, _im2col_nchw_numba, x, (C * kh * kw, N * Ho * Wo),
+    return build_patches(_im2col_nchw_numba, x, (C * kh * kw, N * Ho * Wo),
                          (kh, kw, sh, sw, ph, pw), (Ho, Wo), out)
 
 
@@ -128,5 +129,5 @@ def col2im_nchw(cols, x_shape, kh, kw, sh, sw, ph, pw):
     """cols (C*kh*kw, N*Ho*Wo) -> x (N, C, H, W) with x_shape = (N, C, H, W)."""
     N, C, H, W = x_shape
     Ho, Wo = conv_out_size(H, kh, sh, ph), conv_out_size(W, kw, sw, pw)
-    return add_patches_back(col2im_nchw_reference, _col2im_nchw_numba, cols, x_shape,
+    return add_patches_back(_col2im_nchw_numba, cols, x_shape,
                             (kh, kw, sh, sw, ph, pw), (Ho, Wo))

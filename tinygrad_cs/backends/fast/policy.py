@@ -1,0 +1,147 @@
+"""Process-wide settings the fast backend makes for speed, all in one place.
+
+They are applied once, when the fast backend is first used (the first op that calls a
+kernel), never when tinygrad_cs is imported, and none of them is left in ``os.environ``,
+so programs you start do not inherit them.  Each can be switched off: name it in the
+environment variable ``TINYGRAD_CS_POLICY_OFF`` (a comma-separated list, read when the
+backend starts), or call ``policy.switch_off("name")`` before the first op.
+
+| name       | what it does                                   | what it buys (2-core AMD EPYC)          |
+|------------|------------------------------------------------|-----------------------------------------|
+| ``blas``   | holds OpenBLAS (NumPy's matrix products) to    | no fight for the cores between BLAS     |
+|            | one thread; the fast backend splits big        | threads that spin after a product and   |
+|            | products between the cores itself (matmul.py,  | the numba kernels: a DCGAN step in      |
+|            | split.py)                                      | either import order as fast as the best |
+|            |                                                | of the old orders (docs/performance.md) |
+| ``omp``    | numba's OpenMP threads sleep as soon as a      | a vanilla GAN step 47-53 -> 29-42 ms    |
+|            | kernel is done (OMP_WAIT_POLICY=PASSIVE, set   |                                         |
+|            | only while numba starts them, then removed)    |                                         |
+| ``memory`` | glibc's malloc keeps freed memory for reuse    | a style-transfer iteration ~17% faster  |
+|            | (requests up to 32 MB from its heap; up to     | (fewer page faults on fresh arrays);    |
+|            | 256 MB kept); Linux with glibc only            | costs up to 256 MB of kept peak memory  |
+| ``fork``   | a process made by fork() starts its own batch  | a forked child's first convolution      |
+|            | split thread pool                              | does not wait forever                   |
+
+``applied()`` tells which were applied.  ``release()`` undoes the BLAS limit (the others
+cannot be undone in a running process).
+"""
+import ctypes
+import ctypes.util
+import os
+import sys
+
+NAMES = ("blas", "omp", "memory", "fork")
+ENV_OFF = "TINYGRAD_CS_POLICY_OFF"
+
+_off = set()
+_applied = set()
+_blas_limit = None   # threadpoolctl's handle while BLAS is held to one thread
+
+
+def switch_off(*names):
+    """Leave these settings alone (call before the fast backend is first used)."""
+    unknown = set(names) - set(NAMES)
+    if unknown:
+        raise ValueError(f"policy.switch_off: unknown setting(s) {sorted(unknown)}; "
+                         f"the settings are {', '.join(NAMES)}.")
+    _off.update(names)
+
+
+def applied():
+    """The names of the settings in force."""
+    return set(_applied)
+
+
+def apply():
+    """Apply every setting not switched off.  Called once by ``backends/fast/__init__.py``."""
+    off = _off | {n.strip() for n in os.environ.get(ENV_OFF, "").split(",") if n.strip()}
+    for name, step in (("blas", _hold_blas_to_one_thread), ("omp", _passive_openmp_threads),
+                       ("memory", _keep_freed_memory), ("fork", _fresh_pool_after_fork)):
+        if name not in off and step():
+            _applied.add(name)
+
+
+def release():
+    """Give OpenBLAS its threads back."""
+    global _blas_limit
+    if _blas_limit is not None:
+        _blas_limit.restore_original_limits()
+        _blas_limit = None
+        _applied.discard("blas")
+
+
+# -- the settings --------------------------------------------------------------------------
+
+def _hold_blas_to_one_thread():
+    # After each product OpenBLAS keeps its threads spinning, waiting for more work, for
+    # about 0.1 s; a numba kernel that starts in that window shares the cores with them.
+    # The thread timeout that would stop this is read only when NumPy is first imported,
+    # so it cannot be set from here in any import order.  With one BLAS thread there is
+    # nothing to spin, and products big enough to share get split between the cores by
+    # matmul.py instead.  threadpoolctl finds the BLAS libraries NumPy and SciPy loaded.
+    global _blas_limit
+    _blas_limit = threadpoolctl().threadpool_limits(limits=1, user_api="blas")
+    return True
+
+
+def threadpoolctl():
+    """The threadpoolctl module, imported without leaving its KMP_DUPLICATE_LIB_OK (for
+    Intel's OpenMP, which we do not load) in the environment of programs we start."""
+    before = os.environ.get("KMP_DUPLICATE_LIB_OK")
+    import threadpoolctl as module
+    if before is None:
+        os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
+    return module
+
+
+def _passive_openmp_threads():
+    # numba runs parallel kernels on OpenMP (GNU libgomp) threads, which spin after each
+    # kernel waiting for more; a matrix product that starts then shares the cores with
+    # them.  PASSIVE makes them sleep at once.  libgomp reads the variable when it is
+    # loaded, which numba does when it starts its threads: so it is set only around that
+    # moment, then the environment is put back as it was.
+    import numba
+    from numba.np.ufunc import parallel
+    if numba.config.THREADING_LAYER not in ("default", "omp", "safe", "threadsafe"):
+        return False
+    name, before = "OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY")
+    if before is not None:  # the user's own choice stands
+        parallel._launch_threads()
+        return False
+    os.environ[name] = "PASSIVE"
+    try:
+        parallel._launch_threads()
+    finally:
+        del os.environ[name]
+    return numba.threading_layer() == "omp"
+
+
+M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 * 1024 * 1024
+TRIM_THRESHOLD = 256 * 1024 * 1024
+
+
+def _keep_freed_memory():
+    # Every op makes a fresh output array, and a training step frees about as much as it
+    # allocates.  By default glibc hands big freed blocks back to the operating system, and
+    # the next array of that size starts on pages the kernel must find and zero on first
+    # touch.  Serving big requests from the heap and keeping freed memory avoids that.
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def _fresh_pool_after_fork():
+    # A child process made by fork() has none of the pool's threads, only their records:
+    # it must start its own pool, or its first split would wait forever.
+    if not hasattr(os, "register_at_fork"):
+        return False
+    from . import split
+    os.register_at_fork(after_in_child=split.forget_pool)
+    return True
