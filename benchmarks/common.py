@@ -32,11 +32,9 @@ def machine() -> str:
 
 
 def environ_as_found():
-    """Our side's environment minus what tinygrad_cs set (see tinygrad_cs/threads.py).
-    Imported here, not at the top: the PyTorch side imports this module too, and must not
-    import tinygrad_cs."""
-    from tinygrad_cs.threads import environ_as_found
-    return environ_as_found()
+    """The environment for the PyTorch side: ours as it is (importing tinygrad_cs changes
+    nothing in it)."""
+    return dict(os.environ)
 
 
 def torch_timings(script, torch_python=None, args=()):
