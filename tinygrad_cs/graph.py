@@ -159,7 +159,7 @@ def op_attributes(node, width=30) -> str:
 
 
 def _short(value):
-    """A plain value as short text, or None if it is not worth showing."""
+    """A plain value as short text, or None if it is not worth showing (arrays, None)."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
@@ -170,6 +170,9 @@ def _short(value):
         return value
     if isinstance(value, np.dtype):
         return str(value)
+    if isinstance(value, slice):  # part of an index: x[:, 1:3]
+        parts = ["" if v is None else _short(v) for v in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2] if value.step is None else parts)
     if isinstance(value, (tuple, list)) and len(value) <= 6:
         items = [_short(v) for v in value]
         if all(i is not None for i in items):
