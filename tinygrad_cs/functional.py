@@ -324,11 +324,12 @@ def _reduce(loss, reduction, op):
                        [Input((3, 4))])])
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the survivors by 1/(1-p), so the
-    expected value is unchanged; the identity when not training."""
+    expected value is unchanged; the identity when not training.  The mask is drawn from
+    ``rng``, or from the global generator (``manual_seed``) when it is None."""
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}.")
     if not training or p == 0:
         return x
-    rng = get_rng(rng)  # the global generator unless given one (see random.py)
+    rng = get_rng(rng)
     keep = (rng.random(x.shape) >= p).astype(x.dtype) / np.asarray(1 - p, x.dtype)
     return x * keep
