@@ -1,24 +1,14 @@
 """Weight initialisers (in place, like ``torch.nn.init``), with PyTorch's formulas.
 
 fan_in of a weight (out, in, *kernel) is in * prod(kernel); fan_out is out * prod(kernel).
-All draw from one module-level generator; ``manual_seed(s)`` makes model creation
-reproducible.
+All draw from tinygrad_cs's global generator (``tinygrad_cs/random.py``) unless given an
+``rng``, so ``manual_seed(s)`` makes model creation reproducible.
 """
 import math
 
 import numpy as np
 
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int):
-    """Reset the generator used by every initialiser (and so by every layer's __init__)."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def get_rng(rng=None) -> np.random.Generator:
-    return _rng if rng is None else rng
+from tinygrad_cs.random import get_rng, manual_seed  # noqa: F401  (init.manual_seed works too)
 
 
 def fans(shape):

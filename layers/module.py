@@ -113,14 +113,30 @@ class Module:
         return self
 
     def to(self, dtype):
-        """Convert parameters and floating-point buffers to ``dtype`` (e.g. np.float64 for a
-        gradcheck through a whole model)."""
+        """Convert every parameter and floating-point buffer to ``dtype``, in place
+        (e.g. np.float64 for a gradcheck through a whole model); returns the module.
+
+        The Parameter objects stay the same: only their ``.data`` (and ``.grad``) are
+        replaced by converted arrays.  So an optimizer made before ``.to`` still updates
+        this model's weights, and its state (Adam's moments) follows the new dtype at its
+        next step.  Buffers are NumPy arrays, whose dtype cannot change in place: each is
+        replaced by a converted copy, in the module's attribute and its buffer table alike.
+        """
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = None
+        if dtype is None or not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{type(self).__name__}.to: expected a floating-point NumPy dtype "
+                            f"such as np.float32 or np.float64, got {dtype!r}.")
+        for p in self.parameters():
+            p.data = p.data.astype(dtype, copy=False)
+            if p.grad is not None:
+                p.grad = Tensor(p.grad.data.astype(dtype, copy=False))
         for mod in self.modules():
-            for name, p in list(mod._parameters.items()):
-                setattr(mod, name, Parameter(p.data.astype(dtype), p.requires_grad))
             for name, b in list(mod._buffers.items()):
                 if np.issubdtype(b.dtype, np.floating):
-                    mod._buffers[name] = b.astype(dtype)
+                    mod._buffers[name] = b.astype(dtype, copy=False)
                     object.__setattr__(mod, name, mod._buffers[name])
         return self
 

@@ -1,7 +1,7 @@
 """Layers that reshape or regularise: Flatten, Unflatten, Dropout."""
 import tinygrad_cs.functional as F
+from tinygrad_cs.random import get_rng
 
-from .init import get_rng
 from .module import Module
 
 
@@ -33,7 +33,11 @@ class Unflatten(Module):
 
 class Dropout(Module):
     """Zero each element with probability p in training (scaling the rest by 1/(1-p));
-    the identity in eval mode."""
+    the identity in eval mode.
+
+    The masks come from ``rng`` if given, else from the global generator, so after
+    ``manual_seed(s)`` the same calls drop the same elements.
+    """
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()

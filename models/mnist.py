@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygrad_cs.random import get_rng
+
 from .data import DataNotFoundError, cache_dir, download, locate
 
 IDX_FILES = {  # name -> md5 of the official .gz file
@@ -102,9 +104,23 @@ def to_uint8(x, low=-1.0, high=1.0) -> np.ndarray:
 
 
 def batches(x, y=None, batch_size=128, seed=None, shuffle=True, drop_last=False):
-    """Yield minibatches (x_b, y_b) (or x_b alone when y is None), shuffled with ``seed``."""
+    """The data loader: yield minibatches ``(x_b, y_b)`` (or ``x_b`` alone when y is None).
+
+    x: array (N, ...) and y: array (N,) (NumPy arrays, or anything indexable by an integer
+    array); every batch has ``batch_size`` rows except perhaps the last, which is dropped
+    with ``drop_last=True``.  One pass over the generator is one epoch:
+
+        for xb, yb in batches(x_train, y_train, batch_size=64):
+            loss = F.cross_entropy(model(Tensor(xb)), yb)
+
+    With ``shuffle`` (the default) the order is a fresh permutation each call: from
+    ``seed`` if given, else from the global generator (``manual_seed``), so a seeded
+    program sees the same batches every run.  PyTorch's ``DataLoader(dataset, batch_size,
+    shuffle=True)`` plays the same part.
+    """
     n = len(x)
-    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    rng = np.random.default_rng(seed) if seed is not None else get_rng()
+    order = rng.permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]

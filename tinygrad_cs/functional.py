@@ -3,6 +3,9 @@
 Ops built from other ops live here: their gradients come for free from the primitives
 they use, and each is still registered with gradcheck cases (``@composite``).  Thin
 wrappers around primitive ops are here too, so that ``F.relu(x)`` works like in PyTorch.
+
+Every function with an ``axis`` also takes PyTorch's name ``dim`` (and ``keepdim`` for
+``keepdims``): ``F.softmax(x, dim=1)`` is ``F.softmax(x, axis=1)``.
 """
 import numpy as np
 
@@ -12,7 +15,8 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .ops.matmul import gram, linear, matmul  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
-from .ops.reduce import normalize_axis
+from .ops.reduce import dim_args, normalize_axis
+from .random import get_rng
 from .registry import Case, Input, composite
 
 
@@ -76,22 +80,25 @@ def _count(x, axis) -> int:
 
 @composite(cases=[Case(lambda x: mean(x), [Input((2, 3))]),
                   Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))])])
-def mean(x, axis=None, keepdims=False):
-    """sum(x) / n over ``axis``."""
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """sum(x) / n over ``axis`` (all axes if None)."""
+    axis, keepdims = dim_args("mean", axis, dim, keepdims, keepdim)
     return x.sum(axis, keepdims) / _count(x, axis)
 
 
 @composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")])])
-def amin(x, axis=None, keepdims=False):
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """min over ``axis`` = -max(-x)."""
+    axis, keepdims = dim_args("min", axis, dim, keepdims, keepdim)
     return -(-x).max(axis, keepdims)
 
 
 @composite(cases=[Case(lambda x: var(x), [Input((5,))]),
                   Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))])])
-def var(x, axis=None, keepdims=False, correction=1):
+def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sum((x - mean)^2) / (n - correction).  correction=1 (PyTorch's default) is the
     unbiased estimate; correction=0 is NumPy's default."""
+    axis, keepdims = dim_args("var", axis, dim, keepdims, keepdim)
     n = _count(x, axis)
     if n - correction <= 0:
         raise ValueError(f"var: {n} element(s) along axis {axis} are too few for "
@@ -100,17 +107,28 @@ def var(x, axis=None, keepdims=False, correction=1):
     return (centred * centred).sum(axis, keepdims) / (n - correction)
 
 
+@composite(cases=[Case(lambda x: std(x), [Input((5,))]),
+                  Case(lambda x: std(x, dim=1, keepdim=True), [Input((2, 4))])])
+def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+    """sqrt(var(x)): the standard deviation over ``axis`` (see ``var`` for correction)."""
+    axis, keepdims = dim_args("std", axis, dim, keepdims, keepdim)
+    return var(x, axis, keepdims, correction).sqrt()
+
+
 @composite(cases=[Case(lambda x: norm(x), [Input((2, 3))]),
                   Case(lambda x: norm(x, axis=1), [Input((2, 3))])])
-def norm(x, axis=None, keepdims=False):
+def norm(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
+    axis, keepdims = dim_args("norm", axis, dim, keepdims, keepdim)
     return (x * x).sum(axis, keepdims).sqrt()
 
 
 @composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))]),
                   Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large")])
-def logsumexp(x, axis=-1, keepdims=False):
-    """log(sum(exp(x))), shifted by the (constant) max so that exp never overflows."""
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """log(sum(exp(x))) along ``axis`` (default -1), shifted by the (constant) max so that
+    exp never overflows."""
+    axis, keepdims = dim_args("logsumexp", axis, dim, keepdims, keepdim, default=-1)
     m = x.data.max(axis=axis, keepdims=True)
     out = (x - m).exp().sum(axis, keepdims=True).log() + m
     return out if keepdims else squeeze(out, axis)
@@ -118,14 +136,17 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 @composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))]),
                   Case(lambda x: log_softmax(x, 0), [Input((3, 2))])])
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x): log-probabilities along ``axis``."""
+def log_softmax(x, axis=None, *, dim=None):
+    """x - logsumexp(x): log-probabilities along ``axis`` (default -1)."""
+    axis, _ = dim_args("log_softmax", axis, dim, default=-1)
     return x - logsumexp(x, axis, keepdims=True)
 
 
 @composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))])])
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``."""
+def softmax(x, axis=None, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis`` (default -1): x (N, C) -> probabilities (N, C)
+    whose rows sum to 1 for ``dim=1``."""
+    axis, _ = dim_args("softmax", axis, dim, default=-1)
     return log_softmax(x, axis).exp()
 
 
@@ -143,8 +164,9 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 @composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))]),
                   Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))])])
-def squeeze(x, axis=None):
+def squeeze(x, axis=None, *, dim=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
+    axis, _ = dim_args("squeeze", axis, dim)
     if axis is None:
         axes = [i for i, n in enumerate(x.shape) if n == 1]
     else:
@@ -158,14 +180,19 @@ def squeeze(x, axis=None):
 
 @composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))]),
                   Case(lambda x: unsqueeze(x, -1), [Input((2, 3))])])
-def unsqueeze(x, axis):
+def unsqueeze(x, axis=None, *, dim=None):
     """Insert a size-1 axis at ``axis`` (negative counts from the end of the result)."""
+    axis, _ = dim_args("unsqueeze", axis, dim)
+    if axis is None:
+        raise TypeError("unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0) "
+                        "or unsqueeze(x, dim=0).")
     axis = axis % (x.ndim + 1)
     return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis (``torch.cat``)."""
+def concatenate(tensors, axis=None, *, dim=None):
+    """Join tensors along an existing axis (default 0), like ``torch.cat``."""
+    axis, _ = dim_args("cat", axis, dim, default=0)
     return _mov.Concatenate.apply(*[_tensor(t) for t in tensors], axis=axis)
 
 
@@ -173,8 +200,9 @@ cat = concatenate
 
 
 @composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))])])
-def stack(tensors, axis=0):
-    """Join tensors of equal shape along a new axis."""
+def stack(tensors, axis=None, *, dim=None):
+    """Join tensors of equal shape along a new axis (default 0)."""
+    axis, _ = dim_args("stack", axis, dim, default=0)
     tensors = [_tensor(t) for t in tensors]
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
@@ -184,8 +212,10 @@ def stack(tensors, axis=0):
 
 @composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))]),
                   Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))])])
-def split(x, split_size_or_sections, axis=0):
-    """Cut ``x`` along ``axis`` into pieces of the given size (int) or sizes (list)."""
+def split(x, split_size_or_sections, axis=None, *, dim=None):
+    """Cut ``x`` along ``axis`` (default 0) into pieces of the given size (int) or sizes
+    (list)."""
+    axis, _ = dim_args("split", axis, dim, default=0)
     n = x.shape[axis]
     if isinstance(split_size_or_sections, int):
         sizes = [split_size_or_sections] * (n // split_size_or_sections)
@@ -199,6 +229,35 @@ def split(x, split_size_or_sections, axis=0):
     lead = (slice(None),) * (axis % x.ndim)
     bounds = np.cumsum([0] + sizes)
     return [x[lead + (slice(int(a), int(b)),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the largest value along ``axis`` (of the flattened tensor if None).
+
+    Returns an int64 Tensor that records nothing: an index has no gradient.  Ties give
+    the first index, as in NumPy.
+    """
+    return _arg_reduce("argmax", np.argmax, x, axis, keepdims, dim, keepdim)
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the smallest value along ``axis``; see ``argmax``."""
+    return _arg_reduce("argmin", np.argmin, x, axis, keepdims, dim, keepdim)
+
+
+def _arg_reduce(op, np_fn, x, axis, keepdims, dim, keepdim):
+    from .tensor import Tensor
+    x = _tensor(x)
+    axis, keepdims = dim_args(op, axis, dim, keepdims, keepdim)
+    if x.size == 0:
+        raise ValueError(f"{op}: the tensor of shape {x.shape} is empty; there is no "
+                         "index to return.")
+    if axis is not None:
+        if not np.isscalar(axis):
+            raise TypeError(f"{op}: axis must be one int (or None), got {axis!r}.")
+        axis = normalize_axis(op, axis, x.ndim)[0]
+    out = np_fn(x.data, axis=axis, keepdims=keepdims)
+    return Tensor(np.asarray(out, dtype=np.int64))
 
 
 def pad(x, pad_width, value=0.0):
@@ -265,11 +324,12 @@ def _reduce(loss, reduction, op):
                        [Input((3, 4))])])
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the survivors by 1/(1-p), so the
-    expected value is unchanged; the identity when not training."""
+    expected value is unchanged; the identity when not training.  The mask is drawn from
+    ``rng``, or from the global generator (``manual_seed``) when it is None."""
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}.")
     if not training or p == 0:
         return x
-    rng = rng if rng is not None else np.random.default_rng()
+    rng = get_rng(rng)
     keep = (rng.random(x.shape) >= p).astype(x.dtype) / np.asarray(1 - p, x.dtype)
     return x * keep

@@ -40,6 +40,9 @@ class Optimizer:
             if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}.step: gradient shape {g.shape} does "
                                  f"not match parameter shape {p.shape}.")
+            for name, value in state.items():  # the model was converted with Module.to
+                if value.dtype != p.dtype:
+                    state[name] = value.astype(p.dtype)
             self.update(p.data, g.astype(p.dtype, copy=False), state)
 
     def update(self, w, g, state):  # w is updated in place

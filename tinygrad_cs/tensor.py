@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from .random import get_rng
 
 DEFAULT_DTYPE = np.float32
 
@@ -151,7 +152,7 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
-    # -- constructors -----------------------------------------------------------------
+    # -- constructors (more in creation.py: tg.zeros, tg.randn, tg.arange, ...) --------
     @staticmethod
     def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False):
         return Tensor(np.zeros(_shape_args(shape), dtype), requires_grad=requires_grad)
@@ -162,14 +163,14 @@ class Tensor:
 
     @staticmethod
     def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        return Tensor(rng.standard_normal(_shape_args(shape)).astype(dtype),
+        """N(0, 1) samples from ``rng``, else from the global generator (``manual_seed``)."""
+        return Tensor(get_rng(rng).standard_normal(_shape_args(shape)).astype(dtype),
                       requires_grad=requires_grad)
 
     @staticmethod
     def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
-        rng = rng if rng is not None else np.random.default_rng()
-        return Tensor(rng.uniform(low, high, _shape_args(shape)).astype(dtype),
+        """U(low, high) samples from ``rng``, else from the global generator."""
+        return Tensor(get_rng(rng).uniform(low, high, _shape_args(shape)).astype(dtype),
                       requires_grad=requires_grad)
 
     def _lift(self, other) -> "Tensor":
@@ -219,6 +220,44 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return _mm.matmul(self._lift(other), self)
+
+    # -- in-place operators: x += y, x -= y, x *= y, x /= y ----------------------------
+    # On a leaf that requires grad (a weight), recording ``x += y`` would lose the value
+    # that x had, which the graph may still need; PyTorch refuses, and so do we.  Inside
+    # ``no_grad()`` nothing is recorded, so the update is done in place on ``x.data``: the
+    # hand-written SGD step ``with no_grad(): w -= lr * w.grad`` works as in PyTorch.
+    # On any other tensor, ``x += y`` means ``x = x + y``: a new tensor (recorded as usual
+    # if x or y requires grad); other names for the old tensor keep the old value.
+    def _in_place(self, other, symbol, np_op, out_of_place):
+        if not (self._requires_grad and self.grad_fn is None):
+            return out_of_place(other)
+        if autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"Tensor {symbol}: a leaf Tensor that requires grad is used in an in-place "
+                f"operation (shape {self.shape}). Update its values without recording: "
+                f"`with tg.no_grad(): x {symbol} ...` (or `x.data {symbol} ...`), or write "
+                f"`y = x {symbol[0]} ...` to get a new tensor.")
+        value = other.data if isinstance(other, Tensor) else np.asarray(other)
+        try:
+            np_op(self.data, value, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"Tensor {symbol}: cannot update a tensor of shape {self.shape} and dtype "
+                f"{self.dtype} in place with a value of shape {value.shape} and dtype "
+                f"{value.dtype}; the value must broadcast to {self.shape} ({err}).") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(other, "+=", np.add, self.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(other, "-=", np.subtract, self.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(other, "*=", np.multiply, self.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, "/=", np.divide, self.__truediv__)
 
     # comparisons give boolean tensors that record nothing (they have no useful gradient)
     def _compare(self, other, np_op):
@@ -298,33 +337,62 @@ class Tensor:
             return self
         return _ew.Cast.apply(self, dtype=np.dtype(dtype))
 
+    def to(self, dtype):
+        """PyTorch's name for ``astype``: ``x.to(np.float64)``; differentiable."""
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Tensor.to: expected a NumPy dtype such as np.float64, got "
+                            f"{dtype!r} (there are no devices here: every tensor lives in "
+                            "NumPy memory).") from None
+        return self.astype(dtype)
+
     float = lambda self: self.astype(np.float32)  # noqa: E731
     double = lambda self: self.astype(np.float64)  # noqa: E731
 
     # -- reductions (ops/reduce.py, functional.py) -------------------------------------
-    def sum(self, axis=None, keepdims=False):
+    # ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``; either may be used.
+    # Unlike PyTorch, ``x.max(dim=1)`` returns only the values; use ``x.argmax(dim=1)``
+    # for the indices.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _red.dim_args("sum", axis, dim, keepdims, keepdim)
         return _red.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _red.dim_args("max", axis, dim, keepdims, keepdim)
         return _red.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
-        return F.amin(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis=None, keepdims=False):
-        return F.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, correction=1):
-        return F.var(self, axis, keepdims, correction)
+    def var(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return F.var(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
 
-    def norm(self, axis=None, keepdims=False):
-        return F.norm(self, axis, keepdims)
+    def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return F.std(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
 
-    def softmax(self, axis=-1):
-        return F.softmax(self, axis)
+    def norm(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F.norm(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def log_softmax(self, axis=-1):
-        return F.log_softmax(self, axis)
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return F.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def softmax(self, axis=None, *, dim=None):
+        return F.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis=None, *, dim=None):
+        return F.log_softmax(self, axis, dim=dim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the maxima as an int64 Tensor that records nothing (no gradient)."""
+        return F.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Indices of the minima as an int64 Tensor that records nothing (no gradient)."""
+        return F.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     # -- movement (ops/movement.py) ---------------------------------------------------
     def reshape(self, *shape):
@@ -353,11 +421,11 @@ class Tensor:
 
     broadcast_to = expand
 
-    def squeeze(self, axis=None):
-        return F.squeeze(self, axis)
+    def squeeze(self, axis=None, *, dim=None):
+        return F.squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis):
-        return F.unsqueeze(self, axis)
+    def unsqueeze(self, axis=None, *, dim=None):
+        return F.unsqueeze(self, axis, dim=dim)
 
     def __getitem__(self, index):
         return _mov.GetItem.apply(self, index=_mov.normalize_index(index))
@@ -366,8 +434,8 @@ class Tensor:
         return _mov.Pad.apply(self, pad_width=_mov.normalize_pad(pad_width, self.ndim),
                               value=value)
 
-    def split(self, split_size_or_sections, axis=0):
-        return F.split(self, split_size_or_sections, axis)
+    def split(self, split_size_or_sections, axis=None, *, dim=None):
+        return F.split(self, split_size_or_sections, axis, dim=dim)
 
 
 def _shape_args(shape):

@@ -24,6 +24,24 @@ def normalize_axis(op: str, axis, ndim: int) -> tuple:
     return tuple(sorted(out))
 
 
+def dim_args(op: str, axis, dim, keepdims=False, keepdim=None, default=None):
+    """Merge PyTorch's argument names into NumPy's: ``dim`` -> ``axis``, ``keepdim`` ->
+    ``keepdims``.  Returns ``(axis, keepdims)``; ``axis`` is ``default`` if neither is given.
+
+    Both names of the same argument at once is a TypeError (which one should win?).
+    ``keepdims=False`` cannot be told apart from "not given", so only ``keepdims=True``
+    together with ``keepdim`` counts as both.
+    """
+    if axis is not None and dim is not None:
+        raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same "
+                        "argument (dim is PyTorch's name, axis NumPy's), pass only one.")
+    if keepdim is not None and keepdims:
+        raise TypeError(f"{op}: got both keepdims={keepdims!r} and keepdim={keepdim!r}; they "
+                        "are the same argument, pass only one.")
+    axis = axis if axis is not None else dim
+    return (default if axis is None else axis), bool(keepdims or keepdim)
+
+
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
 
