@@ -14,6 +14,10 @@ from . import functional
 from . import functional as F
 from .functional import cat, concatenate, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import creation, random
+from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .functional import argmax, argmin
+from .random import default_generator, manual_seed
 from .graph import draw_graph
 
 __all__ = [
@@ -21,5 +25,7 @@ __all__ = [
     "functional", "F", "cat", "concatenate", "stack", "where",
     "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph",
     "set_backend", "get_backend",
+    "manual_seed", "default_generator", "zeros", "ones", "full", "randn", "rand", "arange",
+    "zeros_like", "ones_like", "argmax", "argmin",
 ]
 __version__ = "0.1.0"
