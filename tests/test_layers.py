@@ -7,7 +7,8 @@ import pytest
 
 import layers as nn
 from layers import init
-from tinygrad_cs import Tensor, gradcheck
+from tinygrad_cs import GradcheckError, Tensor, gradcheck
+from tinygrad_cs.gradcheck import gradcheck_module
 
 
 def small_cnn():
@@ -107,7 +108,13 @@ def test_gradcheck_through_a_small_model_in_float64():
     m = nn.Sequential(nn.Conv2d(2, 3, 3, stride=2, padding=1), nn.BatchNorm2d(3), nn.Tanh(),
                       nn.AvgPool2d(2), nn.Flatten(), nn.Linear(3, 2), nn.Sigmoid()).to(np.float64)
     x = Tensor(np.random.default_rng(0).standard_normal((2, 2, 4, 4)), requires_grad=True)
-    assert gradcheck(lambda inp, *params: m(inp), [x] + m.parameters())
+    before = m.state_dict()
+    assert gradcheck_module(m, x)  # the input and all 10 parameters
+    for (key, a), b in zip(before.items(), m.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=key)  # running statistics restored
+    with pytest.raises(GradcheckError, match="input 1 .* does not affect the output: does "
+                       "the function use a tensor it captured instead of its argument"):
+        gradcheck(lambda inp, *params: m(inp), [x] + m.parameters())  # reads m's own weights
     up = nn.ConvTranspose2d(2, 1, 4, stride=2, padding=1).to(np.float64)
     assert gradcheck(lambda inp: up(inp), [Tensor(np.ones((1, 2, 3, 3)), requires_grad=True)])
     assert up(Tensor(np.ones((1, 2, 7, 7)))).shape == (1, 1, 14, 14)
