@@ -43,14 +43,16 @@ def softplus(x):
     return _tensor(x).softplus()
 
 
-@composite(cases=[Case(lambda x: logsigmoid(x), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: logsigmoid(x), [Input((2, 3))],
+                       forward=lambda x: np.log(1 / (1 + np.exp(-x))))])
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -(-_tensor(x)).softplus()
 
 
 @composite(cases=[Case(lambda a, b: minimum(a, b), requires_grad=[True, True],
-                       make_inputs=lambda rng: _ew._separated_pair(rng, (2, 3), (3,)))])
+                       make_inputs=lambda rng: _ew._separated_pair(rng, (2, 3), (3,)),
+                       forward=lambda a, b: np.where(a < b, a, b))])
 def minimum(a, b):
     """min(a, b) elementwise = -max(-a, -b)."""
     return -_ew.Maximum.apply(-_tensor(a), -_tensor(b))
@@ -74,21 +76,24 @@ def _count(x, axis) -> int:
     return int(np.prod([x.shape[a] for a in normalize_axis("mean", axis, x.ndim)]))
 
 
-@composite(cases=[Case(lambda x: mean(x), [Input((2, 3))]),
-                  Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))])])
+@composite(cases=[Case(lambda x: mean(x), [Input((2, 3))], forward=np.mean),
+                  Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))],
+                       forward=lambda x: np.mean(x, axis=(0, 2), keepdims=True))])
 def mean(x, axis=None, keepdims=False):
     """sum(x) / n over ``axis``."""
     return x.sum(axis, keepdims) / _count(x, axis)
 
 
-@composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")])])
+@composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")],
+                       forward=lambda x: np.sort(x, axis=1)[:, 0])])
 def amin(x, axis=None, keepdims=False):
     """min over ``axis`` = -max(-x)."""
     return -(-x).max(axis, keepdims)
 
 
-@composite(cases=[Case(lambda x: var(x), [Input((5,))]),
-                  Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))])])
+@composite(cases=[Case(lambda x: var(x), [Input((5,))], forward=lambda x: np.var(x, ddof=1)),
+                  Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))],
+                       forward=lambda x: np.var(x, axis=0, keepdims=True))])
 def var(x, axis=None, keepdims=False, correction=1):
     """sum((x - mean)^2) / (n - correction).  correction=1 (PyTorch's default) is the
     unbiased estimate; correction=0 is NumPy's default."""
@@ -100,15 +105,18 @@ def var(x, axis=None, keepdims=False, correction=1):
     return (centred * centred).sum(axis, keepdims) / (n - correction)
 
 
-@composite(cases=[Case(lambda x: norm(x), [Input((2, 3))]),
-                  Case(lambda x: norm(x, axis=1), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: norm(x), [Input((2, 3))], forward=np.linalg.norm),
+                  Case(lambda x: norm(x, axis=1), [Input((2, 3))],
+                       forward=lambda x: np.linalg.norm(x, axis=1))])
 def norm(x, axis=None, keepdims=False):
     """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
     return (x * x).sum(axis, keepdims).sqrt()
 
 
-@composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))]),
-                  Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large")])
+@composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))],
+                       forward=lambda x: np.log(np.exp(x).sum(axis=1))),
+                  Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large",
+                       forward=lambda x: np.log(np.exp(50 * x).sum()))])
 def logsumexp(x, axis=-1, keepdims=False):
     """log(sum(exp(x))), shifted by the (constant) max so that exp never overflows."""
     m = x.data.max(axis=axis, keepdims=True)
@@ -116,14 +124,17 @@ def logsumexp(x, axis=-1, keepdims=False):
     return out if keepdims else squeeze(out, axis)
 
 
-@composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))]),
-                  Case(lambda x: log_softmax(x, 0), [Input((3, 2))])])
+@composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))],
+                       forward=lambda x: np.log(np.exp(x) / np.exp(x).sum(1, keepdims=True))),
+                  Case(lambda x: log_softmax(x, 0), [Input((3, 2))],
+                       forward=lambda x: np.log(np.exp(x) / np.exp(x).sum(0)))])
 def log_softmax(x, axis=-1):
     """x - logsumexp(x): log-probabilities along ``axis``."""
     return x - logsumexp(x, axis, keepdims=True)
 
 
-@composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))])])
+@composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))],
+                       forward=lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True))])
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along ``axis``."""
     return log_softmax(x, axis).exp()
@@ -131,7 +142,8 @@ def softmax(x, axis=-1):
 
 # -- shape helpers built from reshape, getitem and concatenate --------------------------------
 
-@composite(cases=[Case(lambda x: flatten(x, 1), [Input((2, 2, 3))])])
+@composite(cases=[Case(lambda x: flatten(x, 1), [Input((2, 2, 3))],
+                       forward=lambda x: np.hstack([x[:, 0], x[:, 1]]))])
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) for start_dim=1."""
     if x.ndim == 0:
@@ -141,8 +153,10 @@ def flatten(x, start_dim=0, end_dim=-1):
     return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-@composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))]),
-                  Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))])])
+@composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))],
+                       forward=lambda x: x[:, 0, :, 0]),
+                  Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))],
+                       forward=lambda x: x[:, 0])])
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
     if axis is None:
@@ -156,8 +170,9 @@ def squeeze(x, axis=None):
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-@composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))]),
-                  Case(lambda x: unsqueeze(x, -1), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))], forward=lambda x: x[None]),
+                  Case(lambda x: unsqueeze(x, -1), [Input((2, 3))],
+                       forward=lambda x: x[:, :, None])])
 def unsqueeze(x, axis):
     """Insert a size-1 axis at ``axis`` (negative counts from the end of the result)."""
     axis = axis % (x.ndim + 1)
@@ -172,7 +187,8 @@ def concatenate(tensors, axis=0):
 cat = concatenate
 
 
-@composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))])])
+@composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))],
+                       forward=lambda a, b: np.stack([a, b], axis=1))])
 def stack(tensors, axis=0):
     """Join tensors of equal shape along a new axis."""
     tensors = [_tensor(t) for t in tensors]
@@ -182,8 +198,10 @@ def stack(tensors, axis=0):
     return concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 
-@composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))]),
-                  Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))])])
+@composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))],
+                       forward=lambda x: np.array([x[:, :2], x[:, 2:]])),
+                  Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))],
+                       forward=lambda x: x[[1, 2, 0]])])
 def split(x, split_size_or_sections, axis=0):
     """Cut ``x`` along ``axis`` into pieces of the given size (int) or sizes (list)."""
     n = x.shape[axis]
@@ -209,7 +227,10 @@ def pad(x, pad_width, value=0.0):
 # -- losses --------------------------------------------------------------------------------
 
 @composite(cases=[Case(lambda x, t: binary_cross_entropy_with_logits(x, t),
-                       [Input((4, 1)), Input((4, 1), "unit", requires_grad=False)])])
+                       [Input((4, 1)), Input((4, 1), "unit", requires_grad=False)],
+                       # the textbook form: -[t log s + (1 - t) log(1 - s)], s = sigmoid(x)
+                       forward=lambda x, t: np.mean(-t * np.log(1 / (1 + np.exp(-x)))
+                                                    - (1 - t) * np.log(1 / (1 + np.exp(x)))))])
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     """Mean of  -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]  =  softplus(x) - t x.
 
@@ -224,7 +245,8 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-@composite(cases=[Case(lambda a, b: mse_loss(a, b), [Input((3, 2)), Input((3, 2))])])
+@composite(cases=[Case(lambda a, b: mse_loss(a, b), [Input((3, 2)), Input((3, 2))],
+                       forward=lambda a, b: np.mean((a - b) ** 2))])
 def mse_loss(input, target, reduction="mean"):
     """Mean of (input - target)^2."""
     input, target = _tensor(input), _tensor(target)
@@ -235,7 +257,9 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-@composite(cases=[Case(lambda x: cross_entropy(x, np.array([2, 0, 2])), [Input((3, 4))])])
+@composite(cases=[Case(lambda x: cross_entropy(x, np.array([2, 0, 2])), [Input((3, 4))],
+                       forward=lambda x: -np.mean(np.log(np.exp(x[[0, 1, 2], [2, 0, 2]])
+                                                         / np.exp(x).sum(axis=1))))])
 def cross_entropy(logits, targets, reduction="mean"):
     """-log softmax(logits)[target]:  logits (N, C) float, targets (N,) integer class ids."""
     from .tensor import Tensor
@@ -262,7 +286,9 @@ def _reduce(loss, reduction, op):
 
 
 @composite(cases=[Case(lambda x: dropout(x, 0.5, True, np.random.default_rng(3)),
-                       [Input((3, 4))])])
+                       [Input((3, 4))],
+                       forward=lambda x: np.where(np.random.default_rng(3).random((3, 4)) < 0.5,
+                                                  0.0, 2 * x))])
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the survivors by 1/(1-p), so the
     expected value is unchanged; the identity when not training."""
