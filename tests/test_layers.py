@@ -8,7 +8,8 @@ import pytest
 import layers as nn
 from layers import init
 from tinygrad_cs import GradcheckError, Tensor, gradcheck
-from tinygrad_cs.gradcheck import gradcheck_module
+from layers.cases import CASES, layer_classes, layers_without_cases
+from tinygrad_cs.gradcheck import gradcheck_module, gradgradcheck_module
 
 
 def small_cnn():
@@ -137,3 +138,51 @@ def test_unflatten_and_frozen_parameters():
     m = nn.Linear(3, 2).requires_grad_(False)
     assert all(not p.requires_grad for p in m.parameters())
     assert not m(Tensor(np.ones((1, 3), np.float32))).requires_grad
+
+
+# -- the layer registry: every layer class, forward values and gradients ---------------------
+
+LAYER_PARAMS = [pytest.param(cls, k, id=f"{cls.__name__}-{k}") for cls in layer_classes()
+                for k in range(max(len(CASES.get(cls, [])), 1))]
+
+
+def test_every_layer_has_a_case():
+    assert layers_without_cases() == [], "layers without a case: add one in layers/cases.py"
+
+
+@pytest.mark.parametrize("cls,k", LAYER_PARAMS)
+def test_layer_case(cls, k):
+    """Forward values against NumPy, then first (and second) derivatives with respect to
+    the input and every parameter."""
+    if not CASES.get(cls):
+        pytest.fail(f"layer {cls.__name__} has no case: add a LayerCase in layers/cases.py")
+    case = CASES[cls][k]
+    label = f"{cls.__name__} case {k}" + (f" ({case.description})" if case.description else "")
+    rng = np.random.default_rng(k)
+    layer, arrays = case.build(rng), case.draw(rng)
+    want = case.forward(layer, *[a.copy() for a in arrays])
+    got = layer(*[Tensor(a) for a in arrays])
+    assert got.shape == want.shape, f"{label}: output shape {got.shape}, reference {want.shape}"
+    np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-12,
+                               err_msg=f"{label}: forward differs from the NumPy reference")
+    xs = [Tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck_module(layer, *xs, name=f"gradcheck_module of {label}")
+    if case.gradgrad:
+        assert gradgradcheck_module(layer, *xs, name=f"gradgradcheck_module of {label}")
+
+
+def test_a_layer_class_without_a_case_is_noticed():
+    class Doubler(nn.Module):
+        __module__ = "layers.experimental"  # as if defined in the layers package
+
+        def forward(self, x):
+            return x * 2
+
+    try:
+        assert Doubler in layer_classes()
+        assert "Doubler" in layers_without_cases()
+    finally:
+        Doubler.__module__ = __name__
+    assert "Doubler" not in layers_without_cases()
+    assert nn.Linear in layer_classes() and nn.BatchNorm2d in layer_classes()
+    assert not any(cls.__name__.startswith("_") for cls in layer_classes())  # _BatchNorm
