@@ -7,8 +7,8 @@ import pytest
 
 import layers as nn
 from layers import init
-from tinygrad_cs import GradcheckError, Tensor, gradcheck
 from layers.cases import CASES, layer_classes, layers_without_cases
+from tinygrad_cs import GradcheckError, Tensor, gradcheck
 from tinygrad_cs.gradcheck import gradcheck_module, gradgradcheck_module
 
 
