@@ -190,6 +190,11 @@ def test_gradcheck_module_checks_frozen_modules_and_restores_buffers():
     assert gradcheck_module(frozen, x)
     with pytest.raises(ValueError, match="no input has requires_grad"):
         gradcheck_module(frozen, Tensor(x.data))
+    with pytest.raises(TypeError, match=r"gradcheck_module: input 0 is a list, not a Tensor; "
+                                        r"pass the inputs one by one"):
+        gradcheck_module(bn, [x])
+    with pytest.raises(TypeError, match="gradgradcheck_module: expected a Module"):
+        gradgradcheck_module(lambda t: t * 2, x)
 
 
 def test_gradgradcheck_module_names_parameters_and_cotangents():

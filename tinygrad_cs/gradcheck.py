@@ -312,6 +312,15 @@ def _buffers_restored(module):
 
 
 def _module_check(check, module, inputs, name, allow_unused, kwargs):
+    caller = f"{check.__name__}_module"
+    if not (hasattr(module, "named_modules") and callable(module)):
+        raise TypeError(f"{caller}: expected a Module (a layer or a model), got "
+                        f"{type(module).__name__}; for a function use {check.__name__}(fn, "
+                        "inputs).")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, (Tensor, np.ndarray)):
+            raise TypeError(f"{caller}: input {i} is a {type(x).__name__}, not a Tensor; pass "
+                            f"the inputs one by one: {caller}(module, x1, x2, ...).")
     inputs = list(inputs)
     slots = _parameter_slots(module)
     n = len(inputs)
@@ -325,9 +334,8 @@ def _module_check(check, module, inputs, name, allow_unused, kwargs):
               for _, _, _, p in slots]
     names = [f"input {i}" for i in range(n)] + [f"parameter {q}" for _, _, q, _ in slots]
     with _buffers_restored(module):
-        return check(fn, inputs + params, name=name or f"{check.__name__}_module("
-                     f"{type(module).__name__})", allow_unused=allow_unused,
-                     input_names=names, **kwargs)
+        return check(fn, inputs + params, name=name or f"{caller}({type(module).__name__})",
+                     allow_unused=allow_unused, input_names=names, **kwargs)
 
 
 def gradcheck_module(module, *inputs, allow_unused=False, name=None, **kwargs):
