@@ -9,13 +9,13 @@ in float64 (in float32 the rounding error of f would swamp the difference quotie
 ``create_graph=True``, which tests the second derivatives.  ``gradcheck_module`` and
 ``gradgradcheck_module`` check a layer's gradients for its inputs *and* its parameters.
 
-Two ways a check can pass without checking anything are turned into errors:
+A check that compares 0 with 0 checks nothing, so an input with requires_grad=True whose
+derivatives are zero everywhere is an error.  Usually ``fn`` uses a tensor it captured
+instead of its argument, and the finite differences perturb a copy that nobody reads; pass
+``allow_unused=True`` when an input is meant to be unused.
 
-* an input with requires_grad=True that does not affect the output (both Jacobians are
-  zero): usually ``fn`` uses a tensor it captured instead of its argument, so the finite
-  differences perturb a copy nobody reads (``allow_unused=True`` when it is meant);
-* the messages say *which* input (for gradgradcheck: x, or v, the random cotangent) and,
-  when the analytic value is exactly 0, that NumPy code on ``.data`` is not recorded.
+Messages name the input (for gradgradcheck: x, or v, the random cotangent) and, when the
+analytic value is exactly 0, recall that NumPy code on ``.data`` is not recorded.
 """
 from __future__ import annotations
 
@@ -121,13 +121,13 @@ def _report(name, what, shape, analytic, numeric, atol, rtol, out_sizes):
             f"{atol + rtol * abs(n):.3g})." + (_DATA_HINT if a == 0 and n != 0 else ""))
 
 
-def _per_input(flag, n, what):
+def _per_input(flag, n, what, name):
     """A bool for every input: ``flag`` itself, or one given per input."""
-    if isinstance(flag, (bool, np.bool_)):
+    if isinstance(flag, (bool, int, np.bool_)):
         return [bool(flag)] * n
-    flags = list(flag)
+    flags = [bool(f) for f in flag]
     if len(flags) != n:
-        raise ValueError(f"gradcheck: {what} has {len(flags)} entries for {n} inputs; give "
+        raise ValueError(f"{name}: {what} has {len(flags)} entries for {n} inputs; give "
                          "one bool, or one per input.")
     return flags
 
@@ -154,7 +154,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
         raise ValueError(f"{name}: no input has requires_grad=True; nothing to check.")
     if input_names is not None and len(input_names) != len(tensors):
         raise ValueError(f"{name}: {len(input_names)} input_names for {len(tensors)} inputs.")
-    unused_ok = _per_input(allow_unused, len(tensors), "allow_unused")
+    unused_ok = _per_input(allow_unused, len(tensors), "allow_unused", name)
     arrays = [t.data.copy() for t in tensors]
     with enable_grad():
         outputs = _as_list(fn(*tensors))
@@ -227,7 +227,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     if input_names is not None and len(input_names) != n:
         raise ValueError(f"{name}: {len(input_names)} input_names for {n} inputs.")
     x_names = list(input_names) if input_names else [f"x input {i}" for i in range(n)]
-    unused_ok = _per_input(allow_unused, n, "allow_unused")
+    unused_ok = _per_input(allow_unused, n, "allow_unused", name)
     with enable_grad():
         outputs = _as_list(fn(*tensors))
     if grad_outputs is None:
@@ -262,10 +262,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                      for g, i in zip(gs, diff))
 
     v_names = [f"v (the random cotangent) of output {j}" for j in range(len(grad_outputs))]
-    # x may have a zero second derivative (fn linear in it), v may not be unused (unless
-    # the caller allows it): each v multiplies a first derivative, zero only if unused
-    v_unused_ok = [bool(allow_unused) if isinstance(allow_unused, (bool, np.bool_))
-                   else False] * len(grad_outputs)
+    # An x may have a zero second derivative (fn linear in it).  A v may not: the first
+    # derivative is linear in v, so v leaves it unchanged only if fn uses no x at all.
+    v_unused_ok = [all(unused_ok)] * len(grad_outputs)
     return gradcheck(first_derivative, tensors + list(grad_outputs), eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception, fast_mode=fast_mode,
                      seed=seed, name=name, allow_unused=[True] * n + v_unused_ok,
