@@ -263,7 +263,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     v_names = [f"v (the random cotangent) of output {j}" for j in range(len(grad_outputs))]
     # An x may have a zero second derivative (fn linear in it).  A v may not: the first
-    # derivative is linear in v, so v leaves it unchanged only if fn uses no x at all.
+    # derivative is linear in v: v_j leaves it unchanged only if output j depends on no x.
     v_unused_ok = [all(unused_ok)] * len(grad_outputs)
     return gradcheck(first_derivative, tensors + list(grad_outputs), eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception, fast_mode=fast_mode,

@@ -1,9 +1,9 @@
 """Slow, obviously correct NumPy versions of the ops whose closed form does not fit in a
 one-line lambda: convolution, pooling, batch normalisation.
 
-They are the *forward references* of the registry (``Case(..., forward=...)`` and the layer
-cases): the registry test compares every op's output with them.  They are written from the
-definitions, with plain loops or SciPy, and never call the engine or its kernels, so a
+They serve as *forward references* (``Case(..., forward=...)`` next to the ops, and the layer
+cases in ``layers/cases.py``): the tests compare the outputs of ops and layers with them.
+They are written from the definitions, with plain loops or SciPy, and never call the engine or its kernels, so a
 forward that is wrong together with a matching backward is still caught.
 
 Layout as in the ops: x (N, C, H, W); conv2d weights (O, C, kh, kw); conv_transpose2d
