@@ -7,7 +7,9 @@ import pytest
 
 import layers as nn
 from layers import init
-from tinygrad_cs import Tensor, gradcheck
+from layers.cases import CASES, layer_classes, layers_without_cases
+from tinygrad_cs import GradcheckError, Tensor, gradcheck
+from tinygrad_cs.gradcheck import gradcheck_module, gradgradcheck_module
 
 
 def small_cnn():
@@ -107,7 +109,13 @@ def test_gradcheck_through_a_small_model_in_float64():
     m = nn.Sequential(nn.Conv2d(2, 3, 3, stride=2, padding=1), nn.BatchNorm2d(3), nn.Tanh(),
                       nn.AvgPool2d(2), nn.Flatten(), nn.Linear(3, 2), nn.Sigmoid()).to(np.float64)
     x = Tensor(np.random.default_rng(0).standard_normal((2, 2, 4, 4)), requires_grad=True)
-    assert gradcheck(lambda inp, *params: m(inp), [x] + m.parameters())
+    before = m.state_dict()
+    assert gradcheck_module(m, x)  # the input and all 10 parameters
+    for (key, a), b in zip(before.items(), m.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=key)  # running statistics restored
+    with pytest.raises(GradcheckError, match="input 1 .* does not affect the output: does "
+                       "the function use a tensor it captured instead of its argument"):
+        gradcheck(lambda inp, *params: m(inp), [x] + m.parameters())  # reads m's own weights
     up = nn.ConvTranspose2d(2, 1, 4, stride=2, padding=1).to(np.float64)
     assert gradcheck(lambda inp: up(inp), [Tensor(np.ones((1, 2, 3, 3)), requires_grad=True)])
     assert up(Tensor(np.ones((1, 2, 7, 7)))).shape == (1, 1, 14, 14)
@@ -130,3 +138,51 @@ def test_unflatten_and_frozen_parameters():
     m = nn.Linear(3, 2).requires_grad_(False)
     assert all(not p.requires_grad for p in m.parameters())
     assert not m(Tensor(np.ones((1, 3), np.float32))).requires_grad
+
+
+# -- the layer registry: every layer class, forward values and gradients ---------------------
+
+LAYER_PARAMS = [pytest.param(cls, k, id=f"{cls.__name__}-{k}") for cls in layer_classes()
+                for k in range(max(len(CASES.get(cls, [])), 1))]
+
+
+def test_every_layer_has_a_case():
+    assert layers_without_cases() == [], "layers without a case: add one in layers/cases.py"
+
+
+@pytest.mark.parametrize("cls,k", LAYER_PARAMS)
+def test_layer_case(cls, k):
+    """Forward values against NumPy, then first (and second) derivatives with respect to
+    the input and every parameter."""
+    if not CASES.get(cls):
+        pytest.fail(f"layer {cls.__name__} has no case: add a LayerCase in layers/cases.py")
+    case = CASES[cls][k]
+    label = f"{cls.__name__} case {k}" + (f" ({case.description})" if case.description else "")
+    rng = np.random.default_rng(k)
+    layer, arrays = case.build(rng), case.draw(rng)
+    want = case.forward(layer, *[a.copy() for a in arrays])
+    got = layer(*[Tensor(a) for a in arrays])
+    assert got.shape == want.shape, f"{label}: output shape {got.shape}, reference {want.shape}"
+    np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-12,
+                               err_msg=f"{label}: forward differs from the NumPy reference")
+    xs = [Tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck_module(layer, *xs, name=f"gradcheck_module of {label}")
+    if case.gradgrad:
+        assert gradgradcheck_module(layer, *xs, name=f"gradgradcheck_module of {label}")
+
+
+def test_a_layer_class_without_a_case_is_noticed():
+    class Doubler(nn.Module):
+        __module__ = "layers.experimental"  # as if defined in the layers package
+
+        def forward(self, x):
+            return x * 2
+
+    try:
+        assert Doubler in layer_classes()
+        assert "Doubler" in layers_without_cases()
+    finally:
+        Doubler.__module__ = __name__
+    assert "Doubler" not in layers_without_cases()
+    assert nn.Linear in layer_classes() and nn.BatchNorm2d in layer_classes()
+    assert not any(cls.__name__.startswith("_") for cls in layer_classes())  # _BatchNorm

@@ -13,7 +13,8 @@ from .tensor import Tensor
 from . import functional
 from . import functional as F
 from .functional import cat, concatenate, stack, where
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradcheck import (GradcheckError, gradcheck, gradcheck_module, gradgradcheck,
+                        gradgradcheck_module)
 from . import creation, random
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .functional import argmax, argmin
@@ -23,7 +24,8 @@ from .graph import draw_graph
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "grad",
     "functional", "F", "cat", "concatenate", "stack", "where",
-    "gradcheck", "gradgradcheck", "GradcheckError", "draw_graph",
+    "gradcheck", "gradgradcheck", "gradcheck_module", "gradgradcheck_module", "GradcheckError",
+    "draw_graph",
     "set_backend", "get_backend",
     "manual_seed", "default_generator", "zeros", "ones", "full", "randn", "rand", "arange",
     "zeros_like", "ones_like", "argmax", "argmin",

@@ -47,14 +47,16 @@ def softplus(x):
     return _tensor(x).softplus()
 
 
-@composite(cases=[Case(lambda x: logsigmoid(x), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: logsigmoid(x), [Input((2, 3))],
+                       forward=lambda x: np.log(1 / (1 + np.exp(-x))))])
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -(-_tensor(x)).softplus()
 
 
 @composite(cases=[Case(lambda a, b: minimum(a, b), requires_grad=[True, True],
-                       make_inputs=lambda rng: _ew._separated_pair(rng, (2, 3), (3,)))])
+                       make_inputs=lambda rng: _ew._separated_pair(rng, (2, 3), (3,)),
+                       forward=lambda a, b: np.where(a < b, a, b))])
 def minimum(a, b):
     """min(a, b) elementwise = -max(-a, -b)."""
     return -_ew.Maximum.apply(-_tensor(a), -_tensor(b))
@@ -78,23 +80,26 @@ def _count(x, axis) -> int:
     return int(np.prod([x.shape[a] for a in normalize_axis("mean", axis, x.ndim)]))
 
 
-@composite(cases=[Case(lambda x: mean(x), [Input((2, 3))]),
-                  Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))])])
+@composite(cases=[Case(lambda x: mean(x), [Input((2, 3))], forward=np.mean),
+                  Case(lambda x: mean(x, (0, 2), True), [Input((2, 3, 2))],
+                       forward=lambda x: np.mean(x, axis=(0, 2), keepdims=True))])
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """sum(x) / n over ``axis`` (all axes if None)."""
     axis, keepdims = dim_args("mean", axis, dim, keepdims, keepdim)
     return x.sum(axis, keepdims) / _count(x, axis)
 
 
-@composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")])])
+@composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")],
+                       forward=lambda x: np.sort(x, axis=1)[:, 0])])
 def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """min over ``axis`` = -max(-x)."""
     axis, keepdims = dim_args("min", axis, dim, keepdims, keepdim)
     return -(-x).max(axis, keepdims)
 
 
-@composite(cases=[Case(lambda x: var(x), [Input((5,))]),
-                  Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))])])
+@composite(cases=[Case(lambda x: var(x), [Input((5,))], forward=lambda x: np.var(x, ddof=1)),
+                  Case(lambda x: var(x, axis=0, keepdims=True, correction=0), [Input((4, 2))],
+                       forward=lambda x: np.var(x, axis=0, keepdims=True))])
 def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sum((x - mean)^2) / (n - correction).  correction=1 (PyTorch's default) is the
     unbiased estimate; correction=0 is NumPy's default."""
@@ -107,24 +112,28 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     return (centred * centred).sum(axis, keepdims) / (n - correction)
 
 
-@composite(cases=[Case(lambda x: std(x), [Input((5,))]),
-                  Case(lambda x: std(x, dim=1, keepdim=True), [Input((2, 4))])])
+@composite(cases=[Case(lambda x: std(x), [Input((5,))], forward=lambda x: np.std(x, ddof=1)),
+                  Case(lambda x: std(x, dim=1, keepdim=True), [Input((2, 4))],
+                       forward=lambda x: np.std(x, axis=1, ddof=1, keepdims=True))])
 def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sqrt(var(x)): the standard deviation over ``axis`` (see ``var`` for correction)."""
     axis, keepdims = dim_args("std", axis, dim, keepdims, keepdim)
     return var(x, axis, keepdims, correction).sqrt()
 
 
-@composite(cases=[Case(lambda x: norm(x), [Input((2, 3))]),
-                  Case(lambda x: norm(x, axis=1), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: norm(x), [Input((2, 3))], forward=np.linalg.norm),
+                  Case(lambda x: norm(x, axis=1), [Input((2, 3))],
+                       forward=lambda x: np.linalg.norm(x, axis=1))])
 def norm(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
     axis, keepdims = dim_args("norm", axis, dim, keepdims, keepdim)
     return (x * x).sum(axis, keepdims).sqrt()
 
 
-@composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))]),
-                  Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large")])
+@composite(cases=[Case(lambda x: logsumexp(x, 1), [Input((2, 4))],
+                       forward=lambda x: np.log(np.exp(x).sum(axis=1))),
+                  Case(lambda x: logsumexp(x * 50, -1), [Input((3,))], description="large",
+                       forward=lambda x: np.log(np.exp(50 * x).sum()))])
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """log(sum(exp(x))) along ``axis`` (default -1), shifted by the (constant) max so that
     exp never overflows."""
@@ -134,15 +143,18 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return out if keepdims else squeeze(out, axis)
 
 
-@composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))]),
-                  Case(lambda x: log_softmax(x, 0), [Input((3, 2))])])
+@composite(cases=[Case(lambda x: log_softmax(x), [Input((2, 4))],
+                       forward=lambda x: np.log(np.exp(x) / np.exp(x).sum(1, keepdims=True))),
+                  Case(lambda x: log_softmax(x, 0), [Input((3, 2))],
+                       forward=lambda x: np.log(np.exp(x) / np.exp(x).sum(0)))])
 def log_softmax(x, axis=None, *, dim=None):
     """x - logsumexp(x): log-probabilities along ``axis`` (default -1)."""
     axis, _ = dim_args("log_softmax", axis, dim, default=-1)
     return x - logsumexp(x, axis, keepdims=True)
 
 
-@composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))])])
+@composite(cases=[Case(lambda x: softmax(x), [Input((2, 4))],
+                       forward=lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True))])
 def softmax(x, axis=None, *, dim=None):
     """exp(x) / sum(exp(x)) along ``axis`` (default -1): x (N, C) -> probabilities (N, C)
     whose rows sum to 1 for ``dim=1``."""
@@ -152,7 +164,8 @@ def softmax(x, axis=None, *, dim=None):
 
 # -- shape helpers built from reshape, getitem and concatenate --------------------------------
 
-@composite(cases=[Case(lambda x: flatten(x, 1), [Input((2, 2, 3))])])
+@composite(cases=[Case(lambda x: flatten(x, 1), [Input((2, 2, 3))],
+                       forward=lambda x: np.hstack([x[:, 0], x[:, 1]]))])
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) for start_dim=1."""
     if x.ndim == 0:
@@ -162,8 +175,10 @@ def flatten(x, start_dim=0, end_dim=-1):
     return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-@composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))]),
-                  Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))])])
+@composite(cases=[Case(lambda x: squeeze(x), [Input((2, 1, 3, 1))],
+                       forward=lambda x: x[:, 0, :, 0]),
+                  Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))],
+                       forward=lambda x: x[:, 0])])
 def squeeze(x, axis=None, *, dim=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
     axis, _ = dim_args("squeeze", axis, dim)
@@ -178,8 +193,9 @@ def squeeze(x, axis=None, *, dim=None):
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-@composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))]),
-                  Case(lambda x: unsqueeze(x, -1), [Input((2, 3))])])
+@composite(cases=[Case(lambda x: unsqueeze(x, 0), [Input((2, 3))], forward=lambda x: x[None]),
+                  Case(lambda x: unsqueeze(x, -1), [Input((2, 3))],
+                       forward=lambda x: x[:, :, None])])
 def unsqueeze(x, axis=None, *, dim=None):
     """Insert a size-1 axis at ``axis`` (negative counts from the end of the result)."""
     axis, _ = dim_args("unsqueeze", axis, dim)
@@ -199,7 +215,8 @@ def concatenate(tensors, axis=None, *, dim=None):
 cat = concatenate
 
 
-@composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))])])
+@composite(cases=[Case(lambda a, b: stack([a, b], 1), [Input((2, 3)), Input((2, 3))],
+                       forward=lambda a, b: np.stack([a, b], axis=1))])
 def stack(tensors, axis=None, *, dim=None):
     """Join tensors of equal shape along a new axis (default 0)."""
     axis, _ = dim_args("stack", axis, dim, default=0)
@@ -210,8 +227,10 @@ def stack(tensors, axis=None, *, dim=None):
     return concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 
-@composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))]),
-                  Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))])])
+@composite(cases=[Case(lambda x: stack(split(x, 2, 1), 0), [Input((2, 4))],
+                       forward=lambda x: np.array([x[:, :2], x[:, 2:]])),
+                  Case(lambda x: concatenate(split(x, [1, 2], 0)[::-1], 0), [Input((3, 2))],
+                       forward=lambda x: x[[1, 2, 0]])])
 def split(x, split_size_or_sections, axis=None, *, dim=None):
     """Cut ``x`` along ``axis`` (default 0) into pieces of the given size (int) or sizes
     (list)."""
@@ -268,7 +287,10 @@ def pad(x, pad_width, value=0.0):
 # -- losses --------------------------------------------------------------------------------
 
 @composite(cases=[Case(lambda x, t: binary_cross_entropy_with_logits(x, t),
-                       [Input((4, 1)), Input((4, 1), "unit", requires_grad=False)])])
+                       [Input((4, 1)), Input((4, 1), "unit", requires_grad=False)],
+                       # the textbook form: -[t log s + (1 - t) log(1 - s)], s = sigmoid(x)
+                       forward=lambda x, t: np.mean(-t * np.log(1 / (1 + np.exp(-x)))
+                                                    - (1 - t) * np.log(1 / (1 + np.exp(x)))))])
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     """Mean of  -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]  =  softplus(x) - t x.
 
@@ -283,7 +305,8 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-@composite(cases=[Case(lambda a, b: mse_loss(a, b), [Input((3, 2)), Input((3, 2))])])
+@composite(cases=[Case(lambda a, b: mse_loss(a, b), [Input((3, 2)), Input((3, 2))],
+                       forward=lambda a, b: np.mean((a - b) ** 2))])
 def mse_loss(input, target, reduction="mean"):
     """Mean of (input - target)^2."""
     input, target = _tensor(input), _tensor(target)
@@ -294,7 +317,9 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-@composite(cases=[Case(lambda x: cross_entropy(x, np.array([2, 0, 2])), [Input((3, 4))])])
+@composite(cases=[Case(lambda x: cross_entropy(x, np.array([2, 0, 2])), [Input((3, 4))],
+                       forward=lambda x: -np.mean(np.log(np.exp(x[[0, 1, 2], [2, 0, 2]])
+                                                         / np.exp(x).sum(axis=1))))])
 def cross_entropy(logits, targets, reduction="mean"):
     """-log softmax(logits)[target]:  logits (N, C) float, targets (N,) integer class ids."""
     from .tensor import Tensor
@@ -321,7 +346,9 @@ def _reduce(loss, reduction, op):
 
 
 @composite(cases=[Case(lambda x: dropout(x, 0.5, True, np.random.default_rng(3)),
-                       [Input((3, 4))])])
+                       [Input((3, 4))],
+                       forward=lambda x: np.where(np.random.default_rng(3).random((3, 4)) < 0.5,
+                                                  0.0, 2 * x))])
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the survivors by 1/(1-p), so the
     expected value is unchanged; the identity when not training.  The mask is drawn from

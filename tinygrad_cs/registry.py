@@ -8,14 +8,23 @@ Two kinds of ops are registered:
   registered with the ``@composite(cases=[...])`` decorator.
 
 ``tests/test_registry.py`` enumerates :func:`all_ops` and runs gradcheck (and gradgradcheck
-where a case says so) on every case.  An op with an empty ``cases`` list makes that test
-fail, so a new op cannot slip in unchecked.
+where a case says so) on every case, and compares the output of every case that has a
+``forward`` reference with it.  An op with no case, or with no case carrying a forward
+reference, makes that test fail, so a new op cannot slip in unchecked.
 
-A case is a function of Tensors plus a description of the inputs::
+A case is a function of Tensors, a description of the inputs and, optionally, the same
+function written in plain NumPy::
 
-    Case(lambda x: x.exp(), [Input((3, 4))])
-    Case(lambda x: x.log(), [Input((3, 4), "positive")])
-    Case(lambda x: x.relu(), [Input((3, 4), "away_from_zero")])   # no point near the kink
+    Case(lambda x: x.exp(), [Input((3, 4))], forward=np.exp)
+    Case(lambda x: x.log(), [Input((3, 4), "positive")], forward=np.log)
+    Case(lambda x: x.relu(), [Input((3, 4), "away_from_zero")],   # no point near the kink
+         forward=lambda x: np.maximum(x, 0))
+
+Why both checks: gradcheck compares backward with finite differences *of the forward*, so
+a forward that is wrong in a way its backward matches (say both use 3x where 2x is meant)
+passes it.  Only a reference written independently of the op catches that.  References
+too long for a lambda (convolution, pooling) are in ``tinygrad_cs/oracles.py``, reached
+as ``Case.oracle``.
 """
 from __future__ import annotations
 
@@ -23,6 +32,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from . import oracles as _oracles
 
 FUNCTIONS: dict = {}   # name -> Function subclass
 COMPOSITES: dict = {}  # name -> list of Case
@@ -75,6 +86,9 @@ class Case:
     ``gradgrad=False`` skips the second-order check (only for ops that are never used under
     ``create_graph=True``; say why next to the case).  ``make_inputs(rng)`` may replace
     ``inputs`` when the inputs must satisfy a joint condition (e.g. ``a != b``).
+    ``forward(*arrays)``: the expected output of ``fn`` computed from the same float64
+    input arrays with NumPy (or SciPy) alone -- never with the op under test or the
+    engine's kernels.  Every op needs at least one case with a ``forward``.
     """
 
     fn: Callable
@@ -83,6 +97,10 @@ class Case:
     make_inputs: Callable | None = None
     description: str = ""
     requires_grad: Sequence[bool] | None = None
+    forward: Callable | None = None
+
+    # the loop-and-SciPy references of convolution and pooling, for ``forward=``
+    oracle = _oracles
 
     def draw(self, rng):
         """The case's inputs as float64 Tensors."""
@@ -114,3 +132,9 @@ def all_ops() -> dict:
 
 def ops_without_cases() -> list:
     return sorted(name for name, cases in all_ops().items() if not cases)
+
+
+def ops_without_forward_reference() -> list:
+    """Ops none of whose cases has a ``forward`` reference (the forward goes unchecked)."""
+    return sorted(name for name, cases in all_ops().items()
+                  if not any(case.forward is not None for case in cases))

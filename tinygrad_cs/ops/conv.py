@@ -87,14 +87,18 @@ class Conv2d(Function):
                                         padding=self.padding)
         return (dx, dw) + _bias_grad(self, g)
 
-    cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))]),
+    cases = [Case(lambda x, w: Conv2d.apply(x, w), [Input((2, 2, 5, 5)), Input((3, 2, 3, 3))],
+                  forward=Case.oracle.conv2d),
              Case(lambda x, w, b: Conv2d.apply(x, w, b, stride=(1, 2)),
-                  [Input((2, 2, 4, 5)), Input((3, 2, 3, 3)), Input((3,))], description="bias"),
+                  [Input((2, 2, 4, 5)), Input((3, 2, 3, 3)), Input((3,))], description="bias",
+                  forward=lambda x, w, b: Case.oracle.conv2d(x, w, b, stride=(1, 2))),
              Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 1), padding=(1, 2)),
-                  [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))]),
+                  [Input((1, 2, 6, 5)), Input((2, 2, 3, 2))],
+                  forward=lambda x, w: Case.oracle.conv2d(x, w, stride=(2, 1), padding=(1, 2))),
              Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 2), padding=(1, 1)),
                   [Input((2, 5, 5, 4)), Input((3, 5, 3, 3))],
-                  description="5 channels: the channels-last patch path")]
+                  description="5 channels: the channels-last patch path",
+                  forward=lambda x, w: Case.oracle.conv2d(x, w, stride=(2, 2), padding=(1, 1)))]
 
 
 class ConvTranspose2d(Function):
@@ -120,17 +124,25 @@ class ConvTranspose2d(Function):
 
     cases = [Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
                                                      out_hw=(6, 6)),
-                  [Input((2, 3, 3, 3)), Input((3, 2, 4, 4))]),
+                  [Input((2, 3, 3, 3)), Input((3, 2, 4, 4))],
+                  forward=lambda x, w: Case.oracle.conv_transpose2d(x, w, stride=(2, 2),
+                                                                       padding=(1, 1))),
              Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 1), padding=(0, 1),
                                                      out_hw=(6, 3)),
-                  [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1"),
+                  [Input((1, 2, 2, 3)), Input((2, 1, 3, 3))], description="output_padding 1",
+                  forward=lambda x, w: Case.oracle.conv_transpose2d(
+                      x, w, stride=(2, 1), padding=(0, 1), out_hw=(6, 3))),
              Case(lambda x, w, b: ConvTranspose2d.apply(x, w, b, stride=(2, 2), padding=(1, 1),
                                                         out_hw=(4, 4)),
-                  [Input((1, 2, 2, 2)), Input((2, 3, 4, 4)), Input((3,))], description="bias"),
+                  [Input((1, 2, 2, 2)), Input((2, 3, 4, 4)), Input((3,))], description="bias",
+                  forward=lambda x, w, b: Case.oracle.conv_transpose2d(x, w, b, stride=(2, 2),
+                                                                          padding=(1, 1))),
              Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
                                                      out_hw=(5, 5)),
                   [Input((2, 3, 3, 3)), Input((3, 5, 3, 3))],
-                  description="5 output channels: the channels-last path")]
+                  description="5 output channels: the channels-last path",
+                  forward=lambda x, w: Case.oracle.conv_transpose2d(x, w, stride=(2, 2),
+                                                                       padding=(1, 1)))]
 
 
 class Conv2dWeightGrad(Function):
@@ -155,10 +167,13 @@ class Conv2dWeightGrad(Function):
 
     cases = [Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(3, 3), stride=(2, 2),
                                                       padding=(1, 1)),
-                  [Input((2, 2, 5, 5)), Input((2, 3, 3, 3))]),
+                  [Input((2, 2, 5, 5)), Input((2, 3, 3, 3))],
+                  forward=lambda x, g: Case.oracle.conv2d_weight_grad(x, g, (3, 3), (2, 2),
+                                                                         (1, 1))),
              Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(2, 2)),
                   [Input((1, 5, 3, 4)), Input((1, 2, 2, 3))],
-                  description="5 channels: the channels-last patch path")]
+                  description="5 channels: the channels-last patch path",
+                  forward=lambda x, g: Case.oracle.conv2d_weight_grad(x, g, (2, 2)))]
 
 
 # -- the functional API ---------------------------------------------------------------------

@@ -36,14 +36,19 @@ class MatMul(Function):
             db = unbroadcast(a.transpose(-1, -2) @ g, b.shape)
         return da, db
 
-    cases = [Case(lambda a, b: a @ b, [Input((2, 3)), Input((3, 4))]),
+    cases = [Case(lambda a, b: a @ b, [Input((2, 3)), Input((3, 4))],
+                  forward=lambda a, b: np.einsum("ij,jk->ik", a, b)),
              Case(lambda a, b: a @ b, [Input((2, 2, 3)), Input((3, 2))],
-                  description="batched, b broadcast over the batch")]
+                  description="batched, b broadcast over the batch",
+                  forward=lambda a, b: np.einsum("nij,jk->nik", a, b))]
 
 
-@composite(cases=[Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3, 2))]),
-                  Case(lambda a, b: matmul(a, b), [Input((2, 3)), Input((3,))]),
-                  Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3,))])])
+@composite(cases=[Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3, 2))],
+                       forward=lambda a, b: np.einsum("j,jk->k", a, b)),
+                  Case(lambda a, b: matmul(a, b), [Input((2, 3)), Input((3,))],
+                       forward=lambda a, b: np.einsum("ij,j->i", a, b)),
+                  Case(lambda a, b: matmul(a, b), [Input((3,)), Input((3,))],
+                       forward=lambda a, b: np.sum(a * b))])
 def matmul(a, b):
     """``a @ b`` with NumPy's rules for 1-D operands: a vector is treated as a row (first
     operand) or column (second operand) and that axis is removed from the result."""
@@ -83,8 +88,10 @@ class Gram(Function):
         (x,) = self.inputs
         return ((g + g.transpose(-1, -2)) @ x,)
 
-    cases = [Case(lambda x: Gram.apply(x), [Input((3, 4))]),
-             Case(lambda x: Gram.apply(x), [Input((2, 3, 5))], description="batched")]
+    cases = [Case(lambda x: Gram.apply(x), [Input((3, 4))],
+                  forward=lambda x: np.einsum("ik,jk->ij", x, x)),
+             Case(lambda x: Gram.apply(x), [Input((2, 3, 5))], description="batched",
+                  forward=lambda x: np.einsum("nik,njk->nij", x, x))]
 
 
 def gram(x):
@@ -127,9 +134,11 @@ class Linear(Function):
         return dx, dw, (g_rows.sum(axis=0) if need[2] else None)
 
     cases = [Case(lambda x, w, b: Linear.apply(x, w, b),
-                  [Input((3, 4)), Input((2, 4)), Input((2,))]),
+                  [Input((3, 4)), Input((2, 4)), Input((2,))],
+                  forward=lambda x, w, b: np.einsum("ni,oi->no", x, w) + b),
              Case(lambda x, w: Linear.apply(x, w), [Input((2, 3, 4)), Input((5, 4))],
-                  description="no bias, two leading axes")]
+                  description="no bias, two leading axes",
+                  forward=lambda x, w: np.einsum("abi,oi->abo", x, w))]
 
 
 def linear(x, weight, bias=None):

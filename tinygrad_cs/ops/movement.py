@@ -21,8 +21,9 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.inputs[0].shape)
 
-    cases = [Case(lambda x: x.reshape(3, 2), [Input((2, 3))]),
-             Case(lambda x: x.reshape(-1), [Input((2, 2, 2))])]
+    cases = [Case(lambda x: x.reshape(3, 2), [Input((2, 3))],
+                  forward=lambda x: np.array([x[0, :2], [x[0, 2], x[1, 0]], x[1, 1:]])),
+             Case(lambda x: x.reshape(-1), [Input((2, 2, 2))], forward=np.ravel)]
 
 
 class Permute(Function):
@@ -38,8 +39,9 @@ class Permute(Function):
     def backward(self, g):
         return g.permute(*np.argsort(self.axes))
 
-    cases = [Case(lambda x: x.permute(2, 0, 1), [Input((2, 3, 2))]),
-             Case(lambda x: x.T, [Input((2, 3))])]
+    cases = [Case(lambda x: x.permute(2, 0, 1), [Input((2, 3, 2))],
+                  forward=lambda x: np.einsum("abc->cab", x)),
+             Case(lambda x: x.T, [Input((2, 3))], forward=lambda x: np.einsum("ij->ji", x))]
 
 
 class Expand(Function):
@@ -56,7 +58,8 @@ class Expand(Function):
     def backward(self, g):
         return unbroadcast(g, self.inputs[0].shape)
 
-    cases = [Case(lambda x: x.expand(2, 3, 4), [Input((3, 1))])]
+    cases = [Case(lambda x: x.expand(2, 3, 4), [Input((3, 1))],
+                  forward=lambda x: np.tile(x, (2, 1, 4)))]
 
 
 # -- indexing ---------------------------------------------------------------------------
@@ -97,11 +100,14 @@ class GetItem(Function):
     def backward(self, g):
         return IndexAdd.apply(g, index=self.index, shape=self.inputs[0].shape)
 
-    cases = [Case(lambda x: x[1:, ::2], [Input((3, 4))]),
-             Case(lambda x: x[:, 1], [Input((3, 4))]),
+    cases = [Case(lambda x: x[1:, ::2], [Input((3, 4))],
+                  forward=lambda x: np.array([[x[1, 0], x[1, 2]], [x[2, 0], x[2, 2]]])),
+             Case(lambda x: x[:, 1], [Input((3, 4))], forward=lambda x: x.T[1]),
              Case(lambda x: x[np.array([0, 2, 0]), np.array([1, 1, 3])], [Input((3, 4))],
-                  description="integer arrays with a repeated element"),
-             Case(lambda x: x[None, ..., np.array([2, 0])], [Input((2, 3))])]
+                  description="integer arrays with a repeated element",
+                  forward=lambda x: np.array([x[0, 1], x[2, 1], x[0, 3]])),
+             Case(lambda x: x[None, ..., np.array([2, 0])], [Input((2, 3))],
+                  forward=lambda x: np.stack([x[:, 2], x[:, 0]], axis=1)[None])]
 
 
 class IndexAdd(Function):
@@ -124,9 +130,11 @@ class IndexAdd(Function):
         return GetItem.apply(g, index=self.index)
 
     cases = [Case(lambda g: IndexAdd.apply(g, index=(np.array([0, 2, 0]),), shape=(3, 2)),
-                  [Input((3, 2))]),
+                  [Input((3, 2))],
+                  forward=lambda g: np.stack([g[0] + g[2], np.zeros(2), g[1]])),
              Case(lambda g: IndexAdd.apply(g, index=(slice(1, 3),), shape=(4, 2)),
-                  [Input((2, 2))])]
+                  [Input((2, 2))],
+                  forward=lambda g: np.concatenate([np.zeros((1, 2)), g, np.zeros((1, 2))]))]
 
 
 # -- padding and joining ------------------------------------------------------------------
@@ -151,8 +159,11 @@ class Pad(Function):
                       for i, (before, after) in enumerate(self.pad_width))
         return g[index]
 
-    cases = [Case(lambda x: x.pad(((0, 1), (2, 1))), [Input((2, 3))]),
-             Case(lambda x: x.pad(1, value=0.5), [Input((2, 2))])]
+    cases = [Case(lambda x: x.pad(((0, 1), (2, 1))), [Input((2, 3))],
+                  forward=lambda x: np.block([[np.zeros((2, 2)), x, np.zeros((2, 1))],
+                                              [np.zeros((1, 6))]])),
+             Case(lambda x: x.pad(1, value=0.5), [Input((2, 2))],
+                  forward=lambda x: np.pad(x, 1, constant_values=0.5))]
 
 
 class Concatenate(Function):
@@ -182,6 +193,8 @@ class Concatenate(Function):
             start = stop
         return tuple(grads)
 
-    cases = [Case(lambda a, b: Concatenate.apply(a, b, axis=1), [Input((2, 1)), Input((2, 3))]),
+    cases = [Case(lambda a, b: Concatenate.apply(a, b, axis=1), [Input((2, 1)), Input((2, 3))],
+                  forward=lambda a, b: np.hstack([a, b])),
              Case(lambda a, b, c: Concatenate.apply(a, b, c, axis=-1),
-                  [Input((2,)), Input((1,)), Input((3,))])]
+                  [Input((2,)), Input((1,)), Input((3,))],
+                  forward=lambda a, b, c: np.array([*a, *b, *c]))]

@@ -37,11 +37,14 @@ class MaxPool2d(Function):
         x = self.inputs[0]
         return MaxPoolScatter.apply(g, argmax=self.saved_argmax, hw=x.shape[2:])
 
-    cases = [Case(lambda x: MaxPool2d.apply(x), [Input((2, 2, 4, 4), "distinct")]),
+    cases = [Case(lambda x: MaxPool2d.apply(x), [Input((2, 2, 4, 4), "distinct")],
+                  forward=lambda x: Case.oracle.max_pool2d(x, (2, 2), (2, 2))),
              Case(lambda x: MaxPool2d.apply(x, kernel=(3, 3), stride=(2, 2), ceil_mode=True),
-                  [Input((1, 2, 6, 6), "distinct")], description="ceil mode, overlapping"),
+                  [Input((1, 2, 6, 6), "distinct")], description="ceil mode, overlapping",
+                  forward=lambda x: Case.oracle.max_pool2d(x, (3, 3), (2, 2), ceil_mode=True)),
              Case(lambda x: MaxPool2d.apply(x, kernel=(3, 2), stride=(1, 2), padding=(1, 1)),
-                  [Input((1, 1, 4, 5), "distinct")])]
+                  [Input((1, 1, 4, 5), "distinct")],
+                  forward=lambda x: Case.oracle.max_pool2d(x, (3, 2), (1, 2), (1, 1)))]
 
 
 class MaxPoolScatter(Function):
@@ -56,7 +59,9 @@ class MaxPoolScatter(Function):
         return MaxPoolGather.apply(G, argmax=self.saved_argmax)
 
     cases = [Case(lambda g: MaxPoolScatter.apply(g, argmax=np.array([[[[0, 3], [3, 5]]]]),
-                                                 hw=(2, 3)), [Input((1, 1, 2, 2))])]
+                                                 hw=(2, 3)), [Input((1, 1, 2, 2))],
+                  # positions 0, 3, 3, 5 of a 2x3 plane: the two g's aimed at 3 add up
+                  forward=lambda g: np.bincount([0, 3, 3, 5], g.ravel(), 6).reshape(1, 1, 2, 3))]
 
 
 class MaxPoolGather(Function):
@@ -70,7 +75,9 @@ class MaxPoolGather(Function):
         return MaxPoolScatter.apply(g, argmax=self.saved_argmax, hw=self.inputs[0].shape[2:])
 
     cases = [Case(lambda x: MaxPoolGather.apply(x, argmax=np.array([[[[0, 3], [3, 5]]]])),
-                  [Input((1, 1, 2, 3))])]
+                  [Input((1, 1, 2, 3))],
+                  forward=lambda x: np.array([[x[0, 0, 0, 0], x[0, 0, 1, 0]],
+                                              [x[0, 0, 1, 0], x[0, 0, 1, 2]]])[None, None])]
 
 
 class AvgPool2d(Function):
@@ -89,9 +96,11 @@ class AvgPool2d(Function):
         return AvgPool2dGrad.apply(g, hw=self.inputs[0].shape[2:], kernel=self.kernel,
                                    stride=self.stride, padding=self.padding)
 
-    cases = [Case(lambda x: AvgPool2d.apply(x), [Input((2, 2, 4, 4))]),
+    cases = [Case(lambda x: AvgPool2d.apply(x), [Input((2, 2, 4, 4))],
+                  forward=lambda x: Case.oracle.avg_pool2d(x, (2, 2), (2, 2))),
              Case(lambda x: AvgPool2d.apply(x, kernel=(3, 3), stride=(2, 1), padding=(1, 1)),
-                  [Input((1, 2, 5, 4))])]
+                  [Input((1, 2, 5, 4))],
+                  forward=lambda x: Case.oracle.avg_pool2d(x, (3, 3), (2, 1), (1, 1)))]
 
 
 class AvgPool2dGrad(Function):
@@ -106,7 +115,12 @@ class AvgPool2dGrad(Function):
         return AvgPool2d.apply(G, kernel=self.kernel, stride=self.stride, padding=self.padding)
 
     cases = [Case(lambda g: AvgPool2dGrad.apply(g, hw=(5, 4), kernel=(3, 3), stride=(2, 1),
-                                                padding=(1, 1)), [Input((1, 2, 3, 4))])]
+                                                padding=(1, 1)), [Input((1, 2, 3, 4))],
+                  # the adjoint of averaging: a transposed convolution, per channel, with
+                  # every kernel weight 1/9
+                  forward=lambda g: Case.oracle.conv_transpose2d(
+                      g, np.eye(2)[:, :, None, None] * np.full((3, 3), 1 / 9), stride=(2, 1),
+                      padding=(1, 1), out_hw=(5, 4)))]
 
 
 # -- the functional API ---------------------------------------------------------------------
@@ -127,7 +141,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=pair(padding, "padding"))
 
 
-@composite(cases=[Case(lambda x: adaptive_avg_pool2d(x, 1), [Input((2, 3, 3, 2))])])
+@composite(cases=[Case(lambda x: adaptive_avg_pool2d(x, 1), [Input((2, 3, 3, 2))],
+                       forward=lambda x: x.sum(axis=(2, 3), keepdims=True) / 6)])
 def adaptive_avg_pool2d(x, output_size=1):
     """Average over the whole plane: (N, C, H, W) -> (N, C, 1, 1).  Only output_size 1
     (global average pooling, as in SqueezeNet's head) is supported."""

@@ -72,10 +72,12 @@ class Sum(Function):
         x = self.inputs[0]
         return _restore_reduced(g, self.axes, self.keepdims, x.shape).expand(x.shape)
 
-    cases = [Case(lambda x: x.sum(), [Input((2, 3))]),
-             Case(lambda x: x.sum(axis=1), [Input((2, 3, 2))]),
-             Case(lambda x: x.sum(axis=(0, 2), keepdims=True), [Input((2, 3, 2))]),
-             Case(lambda x: x.sum(axis=-1), [Input((3, 2))])]
+    cases = [Case(lambda x: x.sum(), [Input((2, 3))], forward=np.sum),
+             Case(lambda x: x.sum(axis=1), [Input((2, 3, 2))],
+                  forward=lambda x: x[:, 0] + x[:, 1] + x[:, 2]),
+             Case(lambda x: x.sum(axis=(0, 2), keepdims=True), [Input((2, 3, 2))],
+                  forward=lambda x: np.sum(x, axis=(0, 2), keepdims=True)),
+             Case(lambda x: x.sum(axis=-1), [Input((3, 2))], forward=lambda x: x[:, 0] + x[:, 1])]
 
 
 def _restore_reduced(g, axes, keepdims, shape):
@@ -106,6 +108,8 @@ class Max(Function):
         share = hit / hit.sum(axis=self.axes, keepdims=True)
         return _restore_reduced(g, self.axes, self.keepdims, x.shape) * share
 
-    cases = [Case(lambda x: x.max(), [Input((2, 3), "distinct")]),
-             Case(lambda x: x.max(axis=0), [Input((3, 2), "distinct")]),
-             Case(lambda x: x.max(axis=(1, 2), keepdims=True), [Input((2, 2, 3), "distinct")])]
+    cases = [Case(lambda x: x.max(), [Input((2, 3), "distinct")], forward=np.max),
+             Case(lambda x: x.max(axis=0), [Input((3, 2), "distinct")],
+                  forward=lambda x: np.maximum(np.maximum(x[0], x[1]), x[2])),
+             Case(lambda x: x.max(axis=(1, 2), keepdims=True), [Input((2, 2, 3), "distinct")],
+                  forward=lambda x: np.sort(x.reshape(2, -1))[:, -1:, None])]
