@@ -3,8 +3,10 @@
 Used by test_readme.py and test_docs.py.  All blocks of one file share one namespace, so a
 later block can use what an earlier one defined.  Each block is compiled with the Markdown
 file as its file name and padded so that a traceback's line numbers are the Markdown
-file's own line numbers.  A ```text block that directly follows a python block is what
+file's own line numbers.  An ```output block that directly follows a python block is what
 that block prints: it is compared with the real output, so the page cannot go stale.
+(GitHub shows it as plain text; a ```text block is never checked, for output that differs
+from machine to machine.)
 
 It is also a small program that refreshes a chapter's committed figures:
 
@@ -27,7 +29,7 @@ FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$\n?", flags=re.S | re.M)
 
 
 class OutputMismatch(AssertionError):
-    """A python block printed something other than the ```text block under it."""
+    """A python block printed something other than the ```output block under it."""
 
 
 def code_blocks(path):
@@ -41,7 +43,7 @@ def code_blocks(path):
         expected = None
         if k + 1 < len(fences):
             after = fences[k + 1]
-            if after.group(1) == "text" and not text[m.end():after.start()].strip():
+            if after.group(1) == "output" and not text[m.end():after.start()].strip():
                 expected = after.group(2)
         blocks.append((text.count("\n", 0, m.start(2)) + 1, m.group(2), expected))
     return blocks

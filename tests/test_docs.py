@@ -1,5 +1,6 @@
 """The course in docs/learn/ must run as written: every ```python block of every chapter,
-in order, each chapter's blocks in one namespace, in a fresh folder (figures go there).
+in order, each chapter's blocks in one namespace, in a fresh folder (figures go there);
+an ```output block right under a python block must be what that block prints.
 
 Also: every picture a chapter shows exists and is small, and every figure a chapter's code
 writes (``figures/NAME.png``) has its committed copy ``docs/images/learn/NAME.png``.
