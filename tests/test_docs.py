@@ -1,0 +1,64 @@
+"""The course in docs/learn/ must run as written: every ```python block of every chapter,
+in order, each chapter's blocks in one namespace, in a fresh folder (figures go there);
+an ```output block right under a python block must be what that block prints.
+
+Also: every picture a chapter shows exists and is small, and every figure a chapter's code
+writes (``figures/NAME.png``) has its committed copy ``docs/images/learn/NAME.png``.
+"""
+import os
+import pathlib
+import re
+
+import matplotlib
+import pytest
+
+from markdown_code import python_blocks, run_blocks
+
+matplotlib.use("Agg")  # no display: figures are only written to files
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LEARN = ROOT / "docs" / "learn"
+IMAGES = ROOT / "docs" / "images" / "learn"
+CHAPTERS = sorted(LEARN.glob("*.md"))
+DATA = os.environ.get("TINYGRAD_CS_DATA")
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def needs_data(path) -> bool:
+    """A chapter whose code reads the data directory (SqueezeNet weights, MNIST, images)."""
+    return any("TINYGRAD_CS_DATA" in code for _, code in python_blocks(path))
+
+
+def test_the_course_has_its_chapters():
+    names = {p.name for p in CHAPTERS}
+    for name in ("README.md", "01-the-graph-and-the-backward-walk.md", "04-style-transfer.md",
+                 "05-gans.md"):
+        assert name in names, f"docs/learn/{name} is missing"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_code_runs(chapter, tmp_path, monkeypatch):
+    if needs_data(chapter) and not DATA:
+        pytest.skip("needs TINYGRAD_CS_DATA (CI sets it)")
+    import matplotlib.pyplot as plt
+    monkeypatch.chdir(tmp_path)
+    try:
+        run_blocks(chapter)
+    finally:
+        plt.close("all")
+    written = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
+    missing = [name for name in written if not (IMAGES / name).exists()]
+    assert not missing, (f"{chapter.name} writes figures/{missing[0]} but docs/images/learn/ has "
+                         "no copy; run: python tests/markdown_code.py docs/learn/" + chapter.name)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_chapter_pictures_exist_and_are_small(chapter):
+    for link in IMAGE_LINK.findall(chapter.read_text(encoding="utf-8")):
+        if "://" in link:
+            continue
+        target = (chapter.parent / link).resolve()
+        assert target.is_file(), f"{chapter.name} shows {link}, which does not exist"
+        if target.parent == IMAGES:
+            size = target.stat().st_size
+            assert size < 150_000, f"{link} is {size} bytes; keep figures under 150 KB"
