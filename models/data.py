@@ -69,15 +69,15 @@ SOURCES = {s.relative: s for s in [
     Source("styles/starry_night.jpg",
            (_github(*NEURAL_STYLE, "examples/inputs/starry_night_google.jpg"),),
            "sha256:c31741a09141c2e2d07fc7aa6bdf135c369b804f9433e43fa3ceac19386d1ee6",
-           "Vincent van Gogh, The Starry Night (1889)"),
+           "Vincent van Gogh, The Starry Night, 1889"),
     Source("styles/the_scream.jpg",
            (_github(*NEURAL_STYLE, "examples/inputs/the_scream.jpg"),),
            "sha256:f3075cddeb974a9ee1d6418f7f33fd05185a7ac7dcb4288bd2805d499a9dcaee",
-           "Edvard Munch, The Scream (1893)"),
+           "Edvard Munch, The Scream, 1893"),
     Source("styles/composition_vii.jpg",
            (_github(*CS231N_ASSIGNMENT, "assignment3/styles/composition_vii.jpg"),),
            "sha256:8f992ed4aecd6dd56972d7bc8166761de7c94e670ee6effa8fd05f3daeb33409",
-           "Wassily Kandinsky, Composition VII (1913)"),
+           "Wassily Kandinsky, Composition VII, 1913"),
     Source("imagenet_classes.txt",
            (_github(*PYTORCH_HUB, "imagenet_classes.txt"),),
            "sha256:1f386e0d1cb6e28b9c2dac651c3dea6801e98ad1b41a14ce6bb1a093d72069f5",
@@ -182,9 +182,10 @@ def mirror_url(relative: str, mirror: str) -> str:
 
 
 def source_urls(source: Source) -> list:
-    """The URLs to try for ``source``: the mirror's alone when TINYGRAD_CS_MIRROR is set."""
+    """The URLs to try for ``source``: the mirror's alone when TINYGRAD_CS_MIRROR is set
+    (a file without a public download stays without one)."""
     mirror = os.environ.get(ENV_MIRROR)
-    return [mirror_url(source.relative, mirror)] if mirror else list(source.urls)
+    return [mirror_url(source.relative, mirror)] if mirror and source.urls else list(source.urls)
 
 
 def download(url: str, dest: Path, checksum: str | None = None, quiet=False) -> Path:
