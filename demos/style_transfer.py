@@ -8,7 +8,7 @@ Presets (content: tubingen.jpg, content layer 3, style layers 1,4,6,7, 192 px):
 composition_vii, the_scream, starry_night, feature_inversion, texture.
 The network's weights and the preset images come from the data directory (--data DIR or
 TINYGRAD_CS_DATA) if one is given, else from the download cache; the first run downloads
-what is missing (torchvision's SqueezeNet 1.1 and the images, about 7 MB).
+what is missing (torchvision's SqueezeNet 1.1 and the images, about 6 MB).
 Saves the result, a side-by-side figure (content | style | result), the loss curves and,
 with --gif, an animation of the optimisation.
 """
