@@ -239,6 +239,6 @@ def find_file(relative: str, data_dir=None, source: Source | None = None, quiet=
             errors.append(f"{url}: {getattr(e, 'reason', None) or e}")
     raise DataNotFoundError(
         f"{relative}{about} is missing: it is not in {where}, and downloading it failed "
-        f"({'; '.join(errors)}). Without internet: download {urls[0]} on another machine "
+        f"({'; '.join(errors)}). Without internet: download {source.urls[0]} on another machine "
         f"and save it as {dest}, or {offline}, or set {ENV_MIRROR} to a folder or URL "
         f"holding {relative}.")

@@ -13,6 +13,7 @@ from models.mnist import batches, load_mnist, read_idx, to_float, to_uint8
 @pytest.fixture
 def no_env(monkeypatch, tmp_path):
     monkeypatch.delenv(D.ENV_DATA, raising=False)
+    monkeypatch.delenv(D.ENV_MIRROR, raising=False)
     monkeypatch.setenv(D.ENV_CACHE, str(tmp_path / "cache"))
     return tmp_path
 

@@ -58,7 +58,8 @@ class _Tensor:
 
 class _Pickler(pickle._Pickler):  # the pure-Python pickler: its dispatch table can be extended
     dispatch = dict(pickle._Pickler.dispatch)
-    dispatch[_Global] = lambda self, g: self.write(pickle.GLOBAL + f"{g.module}\n{g.name}\n".encode())
+    dispatch[_Global] = lambda self, g: self.write(
+        pickle.GLOBAL + f"{g.module}\n{g.name}\n".encode())
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
@@ -71,8 +72,10 @@ def write_pth(path, state):
     of tensors, storages by key) plus one raw little-endian file per storage."""
     import collections
     import io
-    storages = {k: _Storage(str(i), np.ascontiguousarray(v, "<f4")) for i, (k, v) in enumerate(state.items())}
-    tensors = collections.OrderedDict((k, _Tensor(storages[k], tuple(v.shape))) for k, v in state.items())
+    storages = {k: _Storage(str(i), np.ascontiguousarray(v, "<f4"))
+                for i, (k, v) in enumerate(state.items())}
+    tensors = collections.OrderedDict((k, _Tensor(storages[k], tuple(v.shape)))
+                                      for k, v in state.items())
     buf = io.BytesIO()
     _Pickler(buf, protocol=2).dump(tensors)
     with zipfile.ZipFile(path, "w") as z:
@@ -82,7 +85,8 @@ def write_pth(path, state):
 
 
 def test_the_pth_writer_round_trips(tmp_path):
-    state = {"a.weight": np.arange(24, dtype=np.float32).reshape(2, 3, 4), "a.bias": np.ones(3, np.float32)}
+    state = {"a.weight": np.arange(24, dtype=np.float32).reshape(2, 3, 4),
+             "a.bias": np.ones(3, np.float32)}
     write_pth(tmp_path / "t.pth", state)
     back = load_pth_state_dict(tmp_path / "t.pth")
     assert list(back) == list(state)
@@ -114,7 +118,8 @@ def mirror(tmp_path_factory):
         for key, name in MNIST_NAMES.items():
             a = f[key]
             with gzip.open(root / "mnist" / f"{name}.gz", "wb", compresslevel=1) as out:
-                out.write(bytes([0, 0, 8, a.ndim]) + np.array(a.shape, ">i4").tobytes() + a.tobytes())
+                header = bytes([0, 0, 8, a.ndim]) + np.array(a.shape, ">i4").tobytes()
+                out.write(header + a.tobytes())
             md5 = hashlib.md5(open(root / "mnist" / f"{name}.gz", "rb").read()).hexdigest()
             checksums[f"mnist/{name}.gz"] = f"md5:{md5}"
     return root, checksums
@@ -139,7 +144,8 @@ def cached_files(cache):
 
 # -- the demos, twice ----------------------------------------------------------------------------
 
-def test_style_transfer_downloads_once_then_uses_the_cache(fresh_machine, tmp_path, monkeypatch, capfd):
+def test_style_transfer_downloads_once_then_uses_the_cache(fresh_machine, tmp_path, monkeypatch,
+                                                          capfd):
     from demos import style_transfer
     argv = ["--preset", "starry_night", "--iters", "2", "--image-size", "32", "--style-size", "32"]
     style_transfer.main(argv + ["--out", str(tmp_path / "run1")])
@@ -187,7 +193,8 @@ def test_gan_quick_downloads_mnist(fresh_machine, tmp_path, monkeypatch):
 
 # -- what goes wrong -----------------------------------------------------------------------------
 
-def test_a_corrupt_mirror_file_is_refused_and_leaves_nothing(fresh_machine, mirror, tmp_path, monkeypatch):
+def test_a_corrupt_mirror_file_is_refused_and_leaves_nothing(fresh_machine, mirror, tmp_path,
+                                                             monkeypatch):
     from demos import style_transfer
     root, _ = mirror
     bad = tmp_path / "bad mirror"
@@ -206,12 +213,14 @@ def test_a_corrupt_mirror_file_is_refused_and_leaves_nothing(fresh_machine, mirr
     assert not (tmp_path / "out").exists()  # refused before any work
 
 
-def test_offline_error_names_the_file_the_places_and_the_ways_out(fresh_machine, tmp_path, monkeypatch):
+def test_offline_error_names_the_file_the_places_and_the_ways_out(fresh_machine, tmp_path,
+                                                                  monkeypatch):
     monkeypatch.setenv(D.ENV_MIRROR, str(tmp_path / "no_mirror"))
     with pytest.raises(D.DataNotFoundError) as e:
         D.find_file("styles/the_scream.jpg", quiet=True)
     message = str(e.value)
     for part in ["styles/the_scream.jpg (Edvard Munch, The Scream, 1893) is missing",
                  f"not in {fresh_machine}", "no_mirror/styles/the_scream.jpg",
+                 f"download {D.SOURCES['styles/the_scream.jpg'].urls[0]} on another machine",
                  "--data DIR", D.ENV_DATA]:
         assert part in message, part
