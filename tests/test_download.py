@@ -224,3 +224,11 @@ def test_offline_error_names_the_file_the_places_and_the_ways_out(fresh_machine,
                  f"download {D.SOURCES['styles/the_scream.jpg'].urls[0]} on another machine",
                  "--data DIR", D.ENV_DATA]:
         assert part in message, part
+
+
+def test_an_unknown_weights_name_is_refused_before_any_download(fresh_machine):
+    from models.squeezenet import load_squeezenet
+    with pytest.raises(ValueError, match="weights='torchvison' is neither a known name "
+                                         r"\(torchvision, onnxzoo, torchvision-pth\)"):
+        load_squeezenet("torchvison")
+    assert not fresh_machine.exists()
