@@ -1,10 +1,11 @@
 """Classify images with SqueezeNet 1.1 (top-5 ImageNet classes with probabilities).
 
-    python demos/classify.py IMAGE [IMAGE ...] --data DIR
+    python demos/classify.py IMAGE [IMAGE ...]
     python demos/classify.py --val25 --data DIR        # the 25-image ImageNet sample
 
-Uses the complete ONNX-zoo SqueezeNet 1.1 by default (torchvision's classifier weights are
-not in the data directory); --weights torchvision-pth downloads torchvision's checkpoint.
+Uses torchvision's SqueezeNet 1.1 checkpoint, downloaded once into the cache, unless the
+data directory (--data DIR or TINYGRAD_CS_DATA) holds the complete ONNX-zoo SqueezeNet 1.1,
+which it then prefers.  --val25 needs a data directory: the sample has no public download.
 """
 import argparse
 import os
@@ -16,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from models.data import find_file  # noqa: E402
 from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
-from models.squeezenet import classify, load_squeezenet  # noqa: E402
+from models.squeezenet import classifier_weights, classify, load_squeezenet  # noqa: E402
 
 
 def center_crop(x, size=224):
@@ -28,21 +29,24 @@ def center_crop(x, size=224):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("images", nargs="*")
-    p.add_argument("--data", help="data directory; default $TINYGRAD_CS_DATA")
-    p.add_argument("--weights", default="onnxzoo", help="onnxzoo, torchvision-pth, or a .npz/.pth path")
+    p.add_argument("--data", help="data directory; default $TINYGRAD_CS_DATA, else the download "
+                                  "cache")
+    p.add_argument("--weights", help="torchvision-pth, onnxzoo, or a .npz/.pth path (default: "
+                                     "onnxzoo if the data directory has it, else torchvision-pth)")
     p.add_argument("--val25", action="store_true", help="score the 25 ImageNet validation images")
     args = p.parse_args(argv)
     if not args.images and not args.val25:
         p.error("give image files or --val25")
+    val25 = find_file("imagenet_val_25.npz", args.data) if args.val25 else None
     classes = find_file("imagenet_classes.txt", args.data).read_text().splitlines()
-    model = load_squeezenet(args.weights, args.data)
+    model = load_squeezenet(args.weights or classifier_weights(args.data), args.data)
     for path in args.images:
         x = center_crop(preprocess(load_image(path), 256))  # torchvision's eval transform
         print(path)
         for k, prob in classify(model, x)[0]:
             print(f"  {prob:6.1%}  {classes[k]}")
     if args.val25:
-        with np.load(find_file("imagenet_val_25.npz", args.data), allow_pickle=False) as f:
+        with np.load(val25, allow_pickle=False) as f:
             X, y = f["X"], f["y"]
         x = ((X.astype(np.float32) / 255 - MEAN) / STD).transpose(0, 3, 1, 2).copy()
         results = classify(model, x)

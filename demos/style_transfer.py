@@ -1,11 +1,14 @@
 """Neural style transfer with SqueezeNet (Gatys et al.; the CS231n assignment).
 
-    python demos/style_transfer.py --preset starry_night --data DIR --out out/style
-    python demos/style_transfer.py --preset all --data DIR            # every preset
+    python demos/style_transfer.py --preset starry_night --out out/style
+    python demos/style_transfer.py --preset all                       # every preset
     python demos/style_transfer.py --content my.jpg --style a.jpg b.jpg --blend 0.7 0.3
 
 Presets (content: tubingen.jpg, content layer 3, style layers 1,4,6,7, 192 px):
 composition_vii, the_scream, starry_night, feature_inversion, texture.
+The network's weights and the preset images come from the data directory (--data DIR or
+TINYGRAD_CS_DATA) if one is given, else from the download cache; the first run downloads
+what is missing (torchvision's SqueezeNet 1.1 and the images, about 6 MB).
 Saves the result, a side-by-side figure (content | style | result), the loss curves and,
 with --gif, an animation of the optimisation.
 """
@@ -29,7 +32,7 @@ from tinygrad_cs.io import atomic_path  # noqa: E402
 
 
 def image_path(name, data_dir):
-    """A path as given, or a file of the data directory's styles/ folder."""
+    """A path as given, or a file of styles/ (data directory, cache, or download)."""
     return name if os.path.exists(name) else str(find_file(f"styles/{name}", data_dir))
 
 
@@ -86,7 +89,11 @@ def run(name, settings, args, model):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="starry_night", choices=sorted(PRESETS) + ["all", "none"])
-    p.add_argument("--data", help="data directory (weights, styles/); default $TINYGRAD_CS_DATA")
+    p.add_argument("--data", help="data directory (weights, styles/); default $TINYGRAD_CS_DATA, "
+                                  "else the download cache")
+    p.add_argument("--weights", default="torchvision",
+                   help="torchvision (default: the data directory's feature weights, else "
+                        "torchvision's checkpoint, downloaded once), onnxzoo, or a .npz/.pth path")
     p.add_argument("--out", default="out/style_transfer")
     p.add_argument("--content", help="content image (path, or a name in the data's styles/)")
     p.add_argument("--style", nargs="+", help="style image(s)")
@@ -109,8 +116,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     names = sorted(PRESETS) if args.preset == "all" else [args.preset]
-    model = load_squeezenet("torchvision", args.data)
-    os.makedirs(args.out, exist_ok=True)
+    jobs = []
     for name in names:
         settings = dict(COMMON, **(PRESETS.get(name, PRESETS["starry_night"])))
         settings["style"] = [settings["style"]]
@@ -122,6 +128,13 @@ def main(argv=None):
         if args.init_random:
             settings["init_random"] = True
         label = name if args.preset != "none" and not args.style else "custom"
+        # every image and the weights are found (or downloaded) before the first run starts
+        settings["content"] = image_path(settings["content"], args.data)
+        settings["style"] = [image_path(s, args.data) for s in settings["style"]]
+        jobs.append((label, settings))
+    model = load_squeezenet(args.weights, args.data)
+    os.makedirs(args.out, exist_ok=True)
+    for label, settings in jobs:
         run(label, settings, args, model)
 
 

@@ -2,9 +2,9 @@
 
 ``load_mnist(data_dir)`` reads, from the data directory (or ``TINYGRAD_CS_DATA``, or the
 cache), either ``mnist/mnist.npz`` (arrays x_train, y_train, x_test, y_test) or the four
-official idx files (``.gz`` or not, in ``mnist/`` or at the top).  With ``download=True`` and
-none of these present it fetches the official gzipped idx files into the cache, checking
-their MD5 (the checksums published with the data set).
+official idx files (``.gz`` or not, in ``mnist/`` or at the top).  With ``download_missing`` and
+none of these present it fetches the official gzipped idx files into the cache (through
+``models.data.find_file``), checking their MD5 (the checksums published with the data set).
 """
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ import numpy as np
 
 from tinygrad_cs.random import get_rng
 
-from .data import DataNotFoundError, cache_dir, download, locate
+from .data import DataNotFoundError, find_file, locate
 
-IDX_FILES = {  # name -> md5 of the official .gz file
-    "x_train": ("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-    "y_train": ("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
-    "x_test": ("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
-    "y_test": ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+IDX_FILES = {  # array -> official file name (its URLs and MD5 are in models/data.py)
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
 }
-MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/",
-           "http://yann.lecun.com/exdb/mnist/"]
 
 
 def read_idx(path) -> np.ndarray:
@@ -66,10 +64,10 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
         with np.load(npz, allow_pickle=False) as f:
             return _check({k: f[k] for k in f.files}, npz)
     arrays = {}
-    for key, (name, md5) in IDX_FILES.items():
+    for key, name in IDX_FILES.items():
         path = locate([f"mnist/{name}", f"mnist/{name}.gz", name, f"{name}.gz"], data_dir)
         if path is None and download_missing:
-            path = _download(name, md5)
+            path = find_file(f"mnist/{name}.gz", data_dir)
         if path is None:
             raise DataNotFoundError(
                 f"MNIST not found: no mnist/mnist.npz and no {name}[.gz] in the data directory "
@@ -77,18 +75,6 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
                 "holding mnist/mnist.npz or the four official idx files.")
         arrays[key] = read_idx(path)
     return _check(arrays, "idx files")
-
-
-def _download(name, md5):
-    errors = []
-    for base in MIRRORS:
-        try:
-            return download(base + name + ".gz", cache_dir() / "mnist" / f"{name}.gz", f"md5:{md5}")
-        except OSError as e:
-            errors.append(f"{base}: {e}")
-    raise DataNotFoundError(f"could not download {name}.gz ({'; '.join(errors)}). Without "
-                            "internet, pass --data DIR (or set TINYGRAD_CS_DATA=DIR) for a "
-                            "folder holding mnist/mnist.npz or the idx files.")
 
 
 def to_float(x_uint8, low=-1.0, high=1.0) -> np.ndarray:

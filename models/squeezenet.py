@@ -17,20 +17,20 @@ import numpy as np
 import layers as nn
 import tinygrad_cs.functional as F
 from tinygrad_cs import Tensor, no_grad
+from tinygrad_cs.io import save_npz_atomic
 
-from .data import find_file
+from .data import cache_dir, find_file, locate
 from .pth import load_pth_state_dict
 
-# torchvision's checkpoint: its hash prefix (first 8 hex digits of the sha256) is in the name
-TORCHVISION_URL = "https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth"
-TORCHVISION_HASH = "sha256:b8a52dc0"
+# torchvision's checkpoint (URL and hash in models.data.SOURCES), and the same weights
+# converted once to .npz in the cache, so that later runs read no pickle
+TORCHVISION_PTH = "squeezenet/squeezenet1_1-b8a52dc0.pth"
+TORCHVISION_NPZ = "squeezenet/squeezenet1_1-b8a52dc0.npz"
 
-WEIGHTS = {  # name -> (file in the data directory, expected sha256, what it holds)
+WEIGHTS = {  # name -> (file in a data directory, what it holds); hashes in models.data.SOURCES
     "torchvision": ("squeezenet/squeezenet1_1.npz",
-                    "sha256:d93ddd97c67fea9a17380d10cac44bdf76c3cdf377a3315240c1b5a4d3e63158",
                     "torchvision's exact feature weights (no classifier)"),
     "onnxzoo": ("squeezenet/squeezenet1_1_onnxzoo.npz",
-                "sha256:6f6464225ae68d6aa9071a2022e1fdf64fc477a6b7b2c8abbb69eed3ef959f89",
                 "a complete SqueezeNet 1.1 from the ONNX model zoo (another training run)"),
 }
 
@@ -74,7 +74,7 @@ class SqueezeNet(nn.Module):
             raise RuntimeError(
                 "SqueezeNet: this model was loaded from features-only weights (torchvision's "
                 "feature weights have no classifier). Load complete weights, e.g. "
-                "load_squeezenet('onnxzoo') or a torchvision .pth checkpoint, to classify.")
+                "load_squeezenet('torchvision-pth') or load_squeezenet('onnxzoo'), to classify.")
         return self.classifier(self.features(x)).flatten(1)
 
     def extract_features(self, x, upto=None):
@@ -90,7 +90,6 @@ class SqueezeNet(nn.Module):
     def export_npz(self, path):
         """Save the weights as .npz (atomically), without the untrained classifier of a
         features-only model."""
-        from tinygrad_cs.io import save_npz_atomic
         sd = self.state_dict()
         if not self.has_classifier:
             sd = {k: v for k, v in sd.items() if k.startswith("features.")}
@@ -109,27 +108,54 @@ def _check_images(x):
 def load_squeezenet(weights="torchvision", data_dir=None, frozen=True) -> SqueezeNet:
     """A SqueezeNet 1.1 with pretrained weights, in eval mode.
 
-    weights: "torchvision" (exact torchvision feature weights; features only, found in the
-      data directory), "onnxzoo" (a complete model with classifier), "torchvision-pth"
-      (torchvision's own .pth checkpoint, downloaded with a hash check and cached, read
-      without torch), or a path to a ``.npz``/``.pth`` state dict (complete or features-only).
+    weights:
+      "torchvision"      torchvision's weights: the data directory's features-only
+                         squeezenet/squeezenet1_1.npz if there is one, else the complete
+                         checkpoint below (what style transfer needs either way);
+      "torchvision-pth"  torchvision's complete checkpoint (with the classifier), downloaded
+                         once with a hash check and converted to .npz in the cache;
+      "onnxzoo"          a complete model from the ONNX model zoo (data directory only);
+      or a path to a ``.npz``/``.pth`` state dict (complete or features-only).
     frozen: no gradients for the weights (what feature extraction and style transfer want).
     """
     model = SqueezeNet()
+    if weights == "torchvision" and locate([WEIGHTS["torchvision"][0]], data_dir) is None:
+        weights = "torchvision-pth"
     if weights in WEIGHTS:
-        relative, digest, _ = WEIGHTS[weights]
-        state = _load_file(find_file(relative, data_dir, expected_hash=digest))
+        path = find_file(WEIGHTS[weights][0], data_dir)
     elif weights == "torchvision-pth":
-        path = find_file("squeezenet/" + TORCHVISION_URL.rsplit("/", 1)[1], data_dir,
-                         url=TORCHVISION_URL, expected_hash=TORCHVISION_HASH)
-        state = _load_file(path)
+        path = torchvision_checkpoint(data_dir)
+    elif str(weights).endswith((".npz", ".pth", ".pt")):
+        path = weights
     else:
-        state = _load_file(weights)
-    load_weights(model, state)
+        raise ValueError(f"load_squeezenet: weights={weights!r} is neither a known name "
+                         f"({', '.join([*WEIGHTS, 'torchvision-pth'])}) nor a .npz/.pth/.pt "
+                         "file path.")
+    load_weights(model, _load_file(path))
     model.eval()
     if frozen:
         model.requires_grad_(False)
     return model
+
+
+def classifier_weights(data_dir=None) -> str:
+    """The weights to classify with: the data directory's complete ONNX-zoo model if it has
+    one (it needs no download), else torchvision's checkpoint."""
+    return "onnxzoo" if locate([WEIGHTS["onnxzoo"][0]], data_dir) else "torchvision-pth"
+
+
+def torchvision_checkpoint(data_dir=None):
+    """The path of torchvision's complete weights as .npz.  The first call downloads the
+    .pth (see models.data.find_file), reads it without torch, checks every key and shape,
+    and saves the arrays as .npz in the cache (atomically); later calls just return it."""
+    npz = locate([TORCHVISION_NPZ], data_dir)
+    if npz is not None:
+        return npz
+    state = load_pth_state_dict(find_file(TORCHVISION_PTH, data_dir))
+    load_weights(SqueezeNet(), state)  # a wrong file fails here, before anything is cached
+    npz = cache_dir() / TORCHVISION_NPZ
+    save_npz_atomic(npz, state)
+    return npz
 
 
 def _load_file(path):
@@ -143,7 +169,8 @@ def _load_file(path):
         raise FileNotFoundError(f"SqueezeNet weights file {path!r} does not exist.") from None
     except (OSError, ValueError) as e:
         raise ValueError(f"SqueezeNet weights file {path!r} is not a readable .npz ({e}); is "
-                         "it corrupt or of another format?") from None
+                         "it corrupt or of another format? (A corrupt file in the cache can "
+                         "be deleted: it is downloaded again.)") from None
 
 
 def load_weights(model: SqueezeNet, state: dict):

@@ -13,6 +13,7 @@ from models.mnist import batches, load_mnist, read_idx, to_float, to_uint8
 @pytest.fixture
 def no_env(monkeypatch, tmp_path):
     monkeypatch.delenv(D.ENV_DATA, raising=False)
+    monkeypatch.delenv(D.ENV_MIRROR, raising=False)
     monkeypatch.setenv(D.ENV_CACHE, str(tmp_path / "cache"))
     return tmp_path
 
@@ -60,27 +61,46 @@ def test_missing_data_says_how_to_provide_it(no_env):
         load_mnist(no_env / "nowhere")
 
 
-def test_download_checks_hash_and_writes_atomically(no_env):
+def test_download_checks_hash_and_writes_atomically(no_env, capsys):
     src = no_env / "weights.bin"
     src.write_bytes(b"some weights" * 1000)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     url = src.as_uri()
-    path = D.find_file("sub/weights.bin", url=url, expected_hash=f"sha256:{digest[:8]}", quiet=True)
+    source = D.Source("sub/weights.bin", (url,), f"sha256:{digest[:8]}", "test weights")
+    path = D.find_file("sub/weights.bin", source=source)
     assert path == D.cache_dir() / "sub" / "weights.bin" and path.read_bytes() == src.read_bytes()
+    assert f"downloading it once from {url}" in capsys.readouterr().err
     # found in the cache the second time (no download): remove the source to prove it
     src.unlink()
-    assert D.find_file("sub/weights.bin", url=url, expected_hash=f"sha256:{digest}") == path
-    # a wrong checksum leaves nothing behind
+    assert D.find_file("sub/weights.bin", source=source, quiet=True) == path
+    # a wrong checksum leaves nothing behind, and the error names the URL and both hashes
     src.write_bytes(b"tampered")
-    with pytest.raises(ValueError, match="checksum mismatch"):
-        D.find_file("other.bin", url=url, expected_hash=f"sha256:{digest}", quiet=True)
+    bad = D.Source("other.bin", (url,), f"sha256:{digest}", "test weights")
+    actual = hashlib.sha256(b"tampered").hexdigest()
+    with pytest.raises(D.ChecksumError, match=f"mismatch for {url}: expected sha256 {digest}, "
+                                              f"got {actual}"):
+        D.find_file("other.bin", source=bad, quiet=True)
     assert not (D.cache_dir() / "other.bin").exists()
     assert [f for f in os.listdir(D.cache_dir()) if f.startswith(".")] == []
 
 
 def test_failed_download_explains_offline_use(no_env):
-    with pytest.raises(D.DataNotFoundError, match="Without internet, pass --data DIR"):
-        D.find_file("x.bin", url=(no_env / "missing.bin").as_uri(), quiet=True)
+    url = (no_env / "missing.bin").as_uri()
+    source = D.Source("x.bin", (url,), "sha256:00", "a test file")
+    with pytest.raises(D.DataNotFoundError) as e:
+        D.find_file("x.bin", source=source, quiet=True)
+    message = str(e.value)
+    for part in ["x.bin (a test file) is missing", f"not in {D.cache_dir()}", url,
+                 f"save it as {D.cache_dir() / 'x.bin'}", "pass --data DIR", D.ENV_MIRROR]:
+        assert part in message, part
+
+
+def test_a_file_without_a_download_says_so(no_env):
+    with pytest.raises(D.DataNotFoundError, match="imagenet_val_25.npz .*no public download.*"
+                                                  "--data DIR"):
+        D.find_file("imagenet_val_25.npz", quiet=True)
+    with pytest.raises(D.DataNotFoundError, match="not one of the files with a known download"):
+        D.find_file("styles/unknown.jpg", quiet=True)
 
 
 def test_corrupt_file_in_data_dir_is_reported(no_env, monkeypatch):
@@ -88,8 +108,33 @@ def test_corrupt_file_in_data_dir_is_reported(no_env, monkeypatch):
     d.mkdir()
     (d / "w.bin").write_bytes(b"abc")
     monkeypatch.setenv(D.ENV_DATA, str(d))
-    with pytest.raises(ValueError, match="checksum mismatch for .*w.bin"):
-        D.find_file("w.bin", expected_hash="sha256:00")
+    with pytest.raises(D.ChecksumError, match="checksum mismatch for .*w.bin"):
+        D.find_file("w.bin", source=D.Source("w.bin", (), "sha256:00", "a test file"))
+
+
+def test_the_mirror_replaces_every_official_url(no_env, monkeypatch):
+    source = D.SOURCES["styles/starry_night.jpg"]
+    monkeypatch.delenv(D.ENV_MIRROR, raising=False)
+    assert D.source_urls(source) == list(source.urls)
+    monkeypatch.setenv(D.ENV_MIRROR, "https://example.org/files/")
+    assert D.source_urls(source) == ["https://example.org/files/styles/starry_night.jpg"]
+    monkeypatch.setenv(D.ENV_MIRROR, str(no_env / "my mirror"))  # a folder becomes a file:// URL
+    assert D.source_urls(source) == [(no_env / "my mirror").as_uri() + "/styles/starry_night.jpg"]
+
+
+def test_the_table_of_sources_is_pinned():
+    """Every download names a fixed version: a git commit in GitHub URLs, a hash to check."""
+    assert D.SOURCES["styles/starry_night.jpg"].urls[0].endswith("/starry_night_google.jpg")
+    for relative, s in D.SOURCES.items():
+        assert s.relative == relative and s.about
+        algorithm, _, digest = s.checksum.partition(":")
+        assert algorithm in ("sha256", "md5") and len(digest) >= 8, relative
+        assert int(digest, 16) >= 0, relative
+        for url in s.urls:
+            assert url.startswith(("https://", "http://yann.lecun.com/")), url
+            if "githubusercontent" in url:
+                commit = url.split("/")[5]
+                assert len(commit) == 40 and int(commit, 16) >= 0, url
 
 
 def test_batches_and_scaling():

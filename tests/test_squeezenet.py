@@ -226,6 +226,7 @@ def write_legacy_pth(path, state):
 
 def test_torchvision_checkpoint_is_downloaded_checked_cached_and_read(tmp_path, monkeypatch):
     """The download path of load_squeezenet('torchvision-pth'), on a file:// URL."""
+    import dataclasses
     import hashlib
 
     import models.squeezenet as S
@@ -234,15 +235,20 @@ def test_torchvision_checkpoint_is_downloaded_checked_cached_and_read(tmp_path, 
     src = tmp_path / "squeezenet1_1-test.pth"
     write_legacy_pth(src, sd)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    monkeypatch.setattr(S, "TORCHVISION_URL", src.as_uri())
-    monkeypatch.setattr(S, "TORCHVISION_HASH", f"sha256:{digest[:8]}")
+    pinned = D.SOURCES[S.TORCHVISION_PTH]
+    monkeypatch.setitem(D.SOURCES, S.TORCHVISION_PTH, dataclasses.replace(
+        pinned, urls=(src.as_uri(),), checksum=f"sha256:{digest[:8]}"))
     monkeypatch.setenv(D.ENV_CACHE, str(tmp_path / "cache"))
     monkeypatch.delenv(D.ENV_DATA, raising=False)
+    monkeypatch.delenv(D.ENV_MIRROR, raising=False)
     model = load_squeezenet("torchvision-pth")
-    assert (tmp_path / "cache" / "squeezenet" / src.name).exists()
+    assert (tmp_path / "cache" / S.TORCHVISION_PTH).exists()
+    assert (tmp_path / "cache" / S.TORCHVISION_NPZ).exists()  # converted once
     for k, v in sd.items():
         np.testing.assert_array_equal(model.state_dict()[k], v, err_msg=k)
-    monkeypatch.setattr(S, "TORCHVISION_HASH", "sha256:00000000")
-    (tmp_path / "cache" / "squeezenet" / src.name).unlink()
+    monkeypatch.setitem(D.SOURCES, S.TORCHVISION_PTH, dataclasses.replace(
+        pinned, urls=(src.as_uri(),), checksum="sha256:00000000"))
+    for relative in (S.TORCHVISION_PTH, S.TORCHVISION_NPZ):
+        (tmp_path / "cache" / relative).unlink()
     with pytest.raises(ValueError, match="checksum mismatch"):
         load_squeezenet("torchvision-pth")
