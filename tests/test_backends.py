@@ -193,3 +193,40 @@ def test_ops_give_the_same_gradients_on_both_backends_first_and_second_order():
         tg.set_backend(before)
     for a, b in zip(results["reference"], results["fast"]):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", ["float16", ">f4", ">f8"])
+def test_dtypes_the_kernels_are_not_built_for_give_the_reference_result(dtype):
+    """float16 and big-endian arrays: the fast backend hands them to the reference."""
+    x = rng.standard_normal((2, 3, 6, 6)).astype(dtype)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(dtype)
+    for name, args in [("conv2d", (x, w, (1, 1), (1, 1))),
+                       ("maxpool", (x, 2, 2, 2, 2, 0, 0, 3, 3)),
+                       ("leaky_relu", (x, 0.2)),
+                       ("batchnorm_forward", (x.reshape(2, 3, 36), w[0, :, 0, 0],
+                                              w[1, :, 0, 0], 1e-5))]:
+        got, want = getattr(fast, name)(*args), getattr(reference, name)(*args)
+        for g, r in zip(got if isinstance(got, tuple) else [got],
+                        want if isinstance(want, tuple) else [want]):
+            assert g.dtype == r.dtype
+            np.testing.assert_array_equal(g, r)
+
+
+def test_a_float16_network_trains_on_both_backends():
+    import layers as nn
+    import tinygrad_cs.functional as F
+    from tinygrad_cs import Tensor
+    before = tg.get_backend()
+    try:
+        for name in backends.BACKENDS:
+            tg.set_backend(name)
+            tg.manual_seed(0)
+            model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.LeakyReLU(0.2),
+                                  nn.MaxPool2d(2)).to(np.float16)
+            x = Tensor(rng.standard_normal((2, 1, 4, 4)).astype(np.float16))
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            assert loss.dtype == np.float16 and np.isfinite(loss.data)
+            assert all(p.grad.dtype == np.float16 for p in model.parameters())
+    finally:
+        tg.set_backend(before)

@@ -14,15 +14,57 @@ first.  The pieces, each in its own file:
 
 docs/performance.md says what each piece buys, measured.
 """
+import functools
+
+import numpy as np
+
+from .. import reference
 from . import compile, policy
 
 compile.say_if_first_run()
 policy.apply()
 
-from .batchnorm import batchnorm_backward, batchnorm_forward  # noqa: E402
-from .conv import conv2d, conv2d_weight_grad, conv_transpose2d  # noqa: E402
-from .elementwise import (accumulate, adam_update, add_channel_bias, leaky_relu,  # noqa: E402
-                          leaky_relu_backward, matmul)
-from .pool import avgpool, avgpool_backward, gather, maxpool, scatter  # noqa: E402
+from . import batchnorm, conv, elementwise, pool  # noqa: E402
 
 NAME = "fast"
+
+# The kernels are compiled for native float32, float64 and int64 arrays (int64: pooling's
+# argmax).  Anything else (float16, big-endian data, bool, ...) is handed to the reference
+# backend, which NumPy handles for every dtype: the same result, only slower.
+KERNEL_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)}
+
+
+def _kernels_take(args):
+    return all(a.dtype in KERNEL_DTYPES and a.dtype.isnative
+               for a in args if isinstance(a, np.ndarray))
+
+
+def _or_reference(name, fast):
+    """``fast``, or the reference backend's ``name`` for arrays whose dtype the kernels are
+    not compiled for."""
+    slow = getattr(reference, name)
+
+    @functools.wraps(slow)
+    def call(*args, **kwargs):
+        if _kernels_take(args) and _kernels_take(kwargs.values()):
+            return fast(*args, **kwargs)
+        return slow(*args, **kwargs)
+    return call
+
+
+conv2d = _or_reference("conv2d", conv.conv2d)
+conv_transpose2d = _or_reference("conv_transpose2d", conv.conv_transpose2d)
+conv2d_weight_grad = _or_reference("conv2d_weight_grad", conv.conv2d_weight_grad)
+add_channel_bias = _or_reference("add_channel_bias", elementwise.add_channel_bias)
+maxpool = _or_reference("maxpool", pool.maxpool)
+scatter = _or_reference("scatter", pool.scatter)
+gather = _or_reference("gather", pool.gather)
+avgpool = _or_reference("avgpool", pool.avgpool)
+avgpool_backward = _or_reference("avgpool_backward", pool.avgpool_backward)
+batchnorm_forward = _or_reference("batchnorm_forward", batchnorm.batchnorm_forward)
+batchnorm_backward = _or_reference("batchnorm_backward", batchnorm.batchnorm_backward)
+leaky_relu = _or_reference("leaky_relu", elementwise.leaky_relu)
+leaky_relu_backward = _or_reference("leaky_relu_backward", elementwise.leaky_relu_backward)
+accumulate = _or_reference("accumulate", elementwise.accumulate)
+matmul = _or_reference("matmul", elementwise.matmul)
+adam_update = _or_reference("adam_update", elementwise.adam_update)
