@@ -6,13 +6,14 @@ the same process, in alternating blocks of steps, and the script prints the mini
 10th percentile and the median step time of each.
 
     python benchmarks/ab.py --workload style --data DIR \
-        tinygrad_cs.kernels.conv CHUNK_ELEMENTS 524288 1048576
-    python benchmarks/ab.py --workload dcgan tinygrad_cs.kernels PARALLEL_MIN_WORK 131072 32768
+        tinygrad_cs.backends.fast.conv CHUNK_ELEMENTS 524288 1048576
+    python benchmarks/ab.py --workload dcgan tinygrad_cs.backends.fast.compile PARALLEL_MIN_WORK 131072 32768
 
 The knob is a module-level name read when a kernel runs (CHUNK_ELEMENTS, ROWS_MIN_K and
-FEW_CHANNELS in tinygrad_cs.kernels.conv, PARALLEL_MIN_WORK in tinygrad_cs.kernels,
-USE_NUMBA in tinygrad_cs.kernels.layout: its loops against NumPy's copies); names read
-once at import time (PARALLEL) cannot be switched this way.  Values are Python literals.
+FEW_CHANNELS in tinygrad_cs.backends.fast.conv, PARALLEL_MIN_WORK in
+tinygrad_cs.backends.fast.compile, SPLIT_MIN_WORK in tinygrad_cs.backends.fast.matmul);
+a name another module copied at import time cannot be switched this way.  Values are
+Python literals.
 """
 import ast
 import importlib

@@ -25,10 +25,10 @@ from conv_shapes import BN_CASES, CONV_CASES, POOL_CASES  # noqa: E402
 def ours_and_reference():
     import tinygrad_cs.functional as F
     from tinygrad_cs import Tensor, grad
-    from tinygrad_cs.kernels import batchnorm as BN
-    from tinygrad_cs.kernels import conv as KC
-    from tinygrad_cs.kernels import im2col as IM
-    from tinygrad_cs.kernels import pool as P
+    from tinygrad_cs.backends.reference import batchnorm as BN
+    from tinygrad_cs.backends.reference import conv as KC
+    from tinygrad_cs.backends.reference import pool as P
+    from tinygrad_cs.backends.shapes import pool_out_size
 
     rng = np.random.default_rng(0)
     rows = {}
@@ -37,22 +37,22 @@ def ours_and_reference():
         w = Tensor(rng.standard_normal(ws).astype(np.float32), requires_grad=True)
         if kind == "conv":
             op = lambda: F.conv2d(x, w, stride=s, padding=p)  # noqa: E731
-            ref = lambda: KC.conv2d_reference(x.data, w.data, (s, s), (p, p))  # noqa: E731
+            ref = lambda: KC.conv2d(x.data, w.data, (s, s), (p, p))  # noqa: E731
         else:
             op = lambda: F.conv_transpose2d(x, w, stride=s, padding=p)  # noqa: E731
             hw = tuple((n - 1) * s - 2 * p + k for n, k in zip(xs[2:], ws[2:]))
-            ref = lambda: KC.conv_transpose2d_reference(x.data, w.data, (s, s), (p, p), hw)  # noqa: E731
+            ref = lambda: KC.conv_transpose2d(x.data, w.data, (s, s), (p, p), hw)  # noqa: E731
         g = Tensor(rng.standard_normal(op().shape).astype(np.float32))
         rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x, w], [g])),
                       "reference forward": timeit(ref)}
     for name, (xs, k, s, ceil) in POOL_CASES.items():
         x = Tensor(rng.standard_normal(xs).astype(np.float32), requires_grad=True)
         op = lambda: F.max_pool2d(x, k, s, ceil_mode=ceil)  # noqa: E731
-        Ho = P.pool_out_size(xs[2], k, s, 0, ceil)
-        Wo = P.pool_out_size(xs[3], k, s, 0, ceil)
+        Ho = pool_out_size(xs[2], k, s, 0, ceil)
+        Wo = pool_out_size(xs[3], k, s, 0, ceil)
         g = Tensor(rng.standard_normal(op().shape).astype(np.float32))
         rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x], [g])),
-                      "reference forward": timeit(lambda: P.maxpool_reference(x.data, k, k, s, s, 0, 0, Ho, Wo))}
+                      "reference forward": timeit(lambda: P.maxpool(x.data, k, k, s, s, 0, 0, Ho, Wo))}
     for name, shape in BN_CASES.items():
         x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
         w = Tensor(np.ones(shape[1], np.float32), requires_grad=True)
@@ -61,9 +61,8 @@ def ours_and_reference():
         g = Tensor(rng.standard_normal(shape).astype(np.float32))
         ncs = (shape[0], shape[1], int(np.prod(shape[2:])) if len(shape) > 2 else 1)
         rows[name] = {"forward": timeit(op), "fwd+bwd": timeit(lambda: grad(op(), [x, w, b], [g])),
-                      "reference forward": timeit(lambda: BN.batchnorm_forward_reference(
+                      "reference forward": timeit(lambda: BN.batchnorm_forward(
                           x.data.reshape(ncs), w.data, b.data, 1e-5))}
-    del IM
     return rows
 
 

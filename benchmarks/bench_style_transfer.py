@@ -20,8 +20,7 @@ sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
-from common import (benchmark_parser, environ_as_found, machine, rerun_without_openblas_env,  # noqa: E402
-                    starry_night)
+from common import benchmark_parser, machine, rerun_without_openblas_env, starry_night  # noqa: E402
 
 
 def torch_ms_per_iter(python, weights, content, style, iters):
@@ -31,7 +30,7 @@ def torch_ms_per_iter(python, weights, content, style, iters):
         np.savez(inputs, content=content.data, style=style.data)
         out = subprocess.run([python, os.path.join(HERE, "torch_style_side.py"), weights, inputs],
                              capture_output=True, text=True, check=True,
-                             env=dict(environ_as_found(), BENCH_ITERS=str(iters)))
+                             env=dict(os.environ, BENCH_ITERS=str(iters)))
     return json.loads(out.stdout.strip().splitlines()[-1])["ms_per_iter"]
 
 

@@ -31,12 +31,6 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
 
 
-def environ_as_found():
-    """The environment for the PyTorch side: ours as it is (importing tinygrad_cs changes
-    nothing in it)."""
-    return dict(os.environ)
-
-
 def torch_timings(script, torch_python=None, args=()):
     """Run the PyTorch side of a benchmark: in this interpreter if torch imports here,
     else with ``torch_python`` (a python that has torch==2.13.0).  Returns a dict or None."""
@@ -49,7 +43,7 @@ def torch_timings(script, torch_python=None, args=()):
     if not python:
         return None
     out = subprocess.run([python, script, *args], capture_output=True, text=True, check=True,
-                         env=environ_as_found())  # PyTorch's OpenMP must not see our settings
+                         env=dict(os.environ))  # tinygrad_cs leaves os.environ as it found it
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -68,7 +62,7 @@ def rerun_without_openblas_env(wanted: bool):
     (they slow a current NumPy; only a benchmark's own process may drop them), and exit
     with its status.  Returns when there is nothing to unset."""
     if wanted and any(v in os.environ for v in OPENBLAS_VARS):
-        env = {k: v for k, v in environ_as_found().items() if k not in OPENBLAS_VARS}
+        env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
         sys.exit(subprocess.call([sys.executable] + sys.argv, env=env))
 
 

@@ -15,7 +15,7 @@ BN_CASES = {"batchnorm (128, 1024)": (128, 1024), "batchnorm2d (128, 64, 14, 14)
 
 def conv_products(kind, x_shape, w_shape, stride, padding):
     """The three matrix products (M, K, N) that a convolution's forward and backward run in
-    tinygrad_cs/kernels/conv.py: forward, input gradient and weight gradient, in that order.
+    tinygrad_cs/backends/fast/conv.py: forward, input gradient and weight gradient, in that order.
     A conv2d multiplies its patch matrix (pixels, C*kh*kw) by the weights; a transposed
     convolution multiplies the input's pixels by the weights and scatters the result back."""
     n, c, h, w = x_shape

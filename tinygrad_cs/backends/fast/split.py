@@ -8,7 +8,7 @@ Both cores can share that work in two ways:
    with two threads.  Both cores wait for each other after every step, and each step's
    output, a few MB, is written by both cores and then read by both.
 2. each core runs the whole loop for its own half of the batch: the serial kernels and
-   OpenBLAS on one thread.  A chunk then stays in the core's own cache (2 MB of L2 on a 2-core AMD EPYC)
+   OpenBLAS on one thread.  A chunk then stays in the core's own cache (2 MB of L2 on the 2-core machine measured)
    from its im2col to its product, and the cores meet only at the end.
 
 The second is faster for a batch.  Measured with 2 threads on DCGAN's second convolution
@@ -19,7 +19,7 @@ built again in the weight gradient, which in cache costs less than keeping them)
 
 ``split_batch(work, N)`` runs ``work(lo, hi)`` for one slice of the N images per core, at
 the same time.  Inside ``work``, ``on_one_core()`` is true: the dispatchers (``sized`` in
-``kernels/__init__.py``) then pick the serial twins of the kernels, and OpenBLAS is held to
+``compile.py``) then pick the serial twins of the kernels, and OpenBLAS is held to
 one thread (with threadpoolctl, which finds the BLAS library that NumPy loaded and calls
 its ``set_num_threads``; it is set back afterwards).  So the two ways never run at once:
 no core ever has more than one busy thread.  With one image, or one core, ``work(0, N)``
