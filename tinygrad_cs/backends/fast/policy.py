@@ -6,7 +6,7 @@ so programs you start do not inherit them.  Each can be switched off: name it in
 environment variable ``TINYGRAD_CS_POLICY_OFF`` (a comma-separated list, read when the
 backend starts), or call ``policy.switch_off("name")`` before the first op.
 
-| name       | what it does                                   | what it buys (2-core AMD EPYC)          |
+| name       | what it does                                   | what it buys (2-core Intel Xeon)        |
 |------------|------------------------------------------------|-----------------------------------------|
 | ``blas``   | holds OpenBLAS (NumPy's matrix products) to    | no fight for the cores between BLAS     |
 |            | one thread; the fast backend splits big        | threads that spin after a product and   |
