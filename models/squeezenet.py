@@ -17,6 +17,7 @@ import numpy as np
 import layers as nn
 import tinygrad_cs.functional as F
 from tinygrad_cs import Tensor, no_grad
+from tinygrad_cs.io import load_npz
 
 from .data import find_file
 from .pth import load_pth_state_dict
@@ -136,14 +137,7 @@ def _load_file(path):
     path = str(path)
     if path.endswith(".pth") or path.endswith(".pt"):
         return load_pth_state_dict(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"SqueezeNet weights file {path!r} does not exist.") from None
-    except (OSError, ValueError) as e:
-        raise ValueError(f"SqueezeNet weights file {path!r} is not a readable .npz ({e}); is "
-                         "it corrupt or of another format?") from None
+    return load_npz(path, what="SqueezeNet weights file")
 
 
 def load_weights(model: SqueezeNet, state: dict):
