@@ -152,6 +152,10 @@ class GANTrainer:
         return sd
 
     def load_state_dict(self, sd):
+        missing = [k for k in ("variant", "seed", "iteration", "d_loss", "g_loss") if k not in sd]
+        if missing:
+            raise ValueError(f"GANTrainer: not a GAN checkpoint (no {', '.join(missing)} in it); "
+                             "resume from the checkpoint.npz that demos/gan.py wrote.")
         if str(sd["variant"]) != self.variant or int(sd["seed"]) != self.seed:
             raise ValueError(f"GANTrainer: the checkpoint is for variant {sd['variant']} seed "
                              f"{sd['seed']}, not {self.variant} seed {self.seed}.")
@@ -167,4 +171,4 @@ class GANTrainer:
         save_npz_atomic(path, self.state_dict())
 
     def load(self, path):
-        self.load_state_dict(load_npz(path))
+        self.load_state_dict(load_npz(path, what="GAN checkpoint"))
