@@ -28,6 +28,15 @@ def positive_int(text) -> int:
     return value
 
 
+def at_least_2(text) -> int:
+    """An integer >= 2 (a sample count for a covariance, which one sample cannot give)."""
+    value = _number(text, int)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2 (a covariance needs two or more "
+                                         f"samples), got {value}")
+    return value
+
+
 def nonnegative_int(text) -> int:
     """An integer >= 0."""
     value = _number(text, int)
