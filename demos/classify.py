@@ -21,12 +21,6 @@ from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
 from models.squeezenet import classify, load_squeezenet  # noqa: E402
 
 
-def center_crop(x, size=224):
-    h, w = x.shape[2:]
-    top, left = (h - size) // 2, (w - size) // 2
-    return x[:, :, top:top + size, left:left + size]
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("images", nargs="*")
@@ -36,10 +30,20 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not args.images and not args.val25:
         p.error("give image files or --val25")
+    missing = [path for path in args.images if not os.path.isfile(path)]
+    if missing:
+        p.error(f"no such image file: {', '.join(missing)}")
+    # every image is read and checked before the model loads;
+    # torchvision's eval transform: shorter side to 256, then the centre 224 x 224
+    inputs = []
+    for path in args.images:
+        try:
+            inputs.append(preprocess(load_image(path), 256, crop=224))
+        except ValueError as e:
+            p.error(f"{path}: {e}")
     classes = find_file("imagenet_classes.txt", args.data).read_text().splitlines()
     model = load_squeezenet(args.weights, args.data)
-    for path in args.images:
-        x = center_crop(preprocess(load_image(path), 256))  # torchvision's eval transform
+    for path, x in zip(args.images, inputs):
         print(path)
         for k, prob in classify(model, x)[0]:
             print(f"  {prob:6.1%}  {classes[k]}")
