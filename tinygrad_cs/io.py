@@ -19,8 +19,8 @@ import zlib
 import numpy as np
 
 
-def _check_writable(path):
-    """Refuse to replace a file whose owner-write bit is off.
+def check_replaceable(path):
+    """Raise PermissionError if ``path`` exists and its owner-write bit is off.
 
     ``os.replace`` only needs write permission on the folder, so without this check a
     read-only file would be swapped for a new, writable one.  The mode bits are checked
@@ -45,7 +45,7 @@ def atomic_path(path):
     read-only.  An existing file keeps its permissions.
     """
     path = os.fspath(path)
-    _check_writable(path)
+    check_replaceable(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     base = os.path.basename(path)
@@ -53,7 +53,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
-        _check_writable(path)  # it may have been made read-only while we wrote
+        check_replaceable(path)  # it may have been made read-only while we wrote
         try:
             mode = stat.S_IMODE(os.stat(path).st_mode)
         except FileNotFoundError:
