@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from models.data import find_file  # noqa: E402
 from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
 from models.squeezenet import classify, load_squeezenet  # noqa: E402
+from tinygrad_cs.io import load_npz  # noqa: E402
 
 
 def main(argv=None):
@@ -48,8 +49,8 @@ def main(argv=None):
         for k, prob in classify(model, x)[0]:
             print(f"  {prob:6.1%}  {classes[k]}")
     if args.val25:
-        with np.load(find_file("imagenet_val_25.npz", args.data), allow_pickle=False) as f:
-            X, y = f["X"], f["y"]
+        val25 = load_npz(find_file("imagenet_val_25.npz", args.data), what="ImageNet sample")
+        X, y = val25["X"], val25["y"]
         x = ((X.astype(np.float32) / 255 - MEAN) / STD).transpose(0, 3, 1, 2).copy()
         results = classify(model, x)
         top1 = sum(r[0][0] == t for r, t in zip(results, y))

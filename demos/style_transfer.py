@@ -126,6 +126,9 @@ def main(argv=None):
         p.error(f"--style-weights: {len(args.style_weights)} weights for "
                 f"{len(args.style_layers)} --style-layers; give one weight per layer")
 
+    for image in [args.content] + (args.style or []):
+        if image:
+            image_path(image, args.data)  # a missing image fails now, not after loading the model
     names = sorted(PRESETS) if args.preset == "all" else [args.preset]
     model = load_squeezenet("torchvision", args.data)
     os.makedirs(args.out, exist_ok=True)
