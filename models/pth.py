@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import io
 import math
+import os
 import pickle
 import struct
 import zipfile
@@ -69,14 +70,17 @@ class _Storage:
 
 class _LazyTensor:
     def __init__(self, storage, offset, size, stride):
-        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+        # anything but a tuple or list of sizes is kept as it is, for check() to refuse
+        as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else v  # noqa: E731
+        self.storage, self.offset, self.size, self.stride = storage, offset, as_tuple(size), as_tuple(stride)
 
     def check(self, length):
         """Refuse an offset, sizes and strides that would reach outside a storage of
         ``length`` elements (or make a copy bigger than the storage), before any view."""
         key = self.storage.key
         whole = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
-        if not (whole(self.offset) and all(map(whole, self.size)) and all(map(whole, self.stride))):
+        if not (isinstance(self.size, tuple) and isinstance(self.stride, tuple)) or not (
+                whole(self.offset) and all(map(whole, self.size)) and all(map(whole, self.stride))):
             raise ValueError(f"pth: a tensor of storage {key} has a non-integer offset, size or "
                              f"stride (offset {self.offset!r}, size {self.size!r}, stride "
                              f"{self.stride!r}); corrupt or hostile file.")
@@ -149,7 +153,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
             raise UnsafePickleError(f"pth: unexpected persistent id {pid!r}.")
-        return self.load_storage(*pid[1:])
+        try:
+            return self.load_storage(*pid[1:])
+        except TypeError:  # too few or too many fields
+            raise ValueError(f"pth: malformed storage reference {pid!r}; corrupt file.") from None
 
 
 def _dtype_of(storage_type):
@@ -211,12 +218,14 @@ def _load_zip(path):
             return _RestrictedUnpickler(io.BytesIO(read(pkl[0])), load_storage).load()
         except UnsafePickleError:
             raise
-        except (pickle.UnpicklingError, EOFError, struct.error) as e:
-            raise _damaged(path, f"{pkl[0]}: {e}") from None
+        except (pickle.UnpicklingError, EOFError, struct.error, TypeError, IndexError,
+                KeyError, AttributeError) as e:  # a malformed pickle fails in many ways
+            raise _damaged(path, f"{pkl[0]}: {type(e).__name__}: {e}") from None
 
 
 def _load_legacy(f, path):
     storages = {}
+    file_size = os.fstat(f.fileno()).st_size
 
     def load_storage(storage_type, root_key, location, size, view_metadata=None):
         root = storages.setdefault(root_key, _Storage(_dtype_of(storage_type), root_key))
@@ -249,8 +258,10 @@ def _load_legacy(f, path):
         if len(head) != 8:
             raise _damaged(path, f"storage {key} is missing")
         count = int(np.frombuffer(head, "<i8")[0])
-        if count < 0:
-            raise _damaged(path, f"storage {key} claims {count} elements")
+        if count < 0 or count * storage.dtype.itemsize > file_size - f.tell():
+            # checked before reading: read(n) may allocate n bytes even at the end of the file
+            raise _damaged(path, f"storage {key} claims {count} elements, more than the file holds"
+                           if count >= 0 else f"storage {key} claims {count} elements")
         raw = f.read(count * storage.dtype.itemsize)
         if len(raw) != count * storage.dtype.itemsize:
             raise _damaged(path, f"storage {key} has {len(raw)} of its "
@@ -286,7 +297,8 @@ def load_pth_state_dict(path) -> "collections.OrderedDict[str, np.ndarray]":
                 obj = _load_legacy(f, path)
             except UnsafePickleError:
                 raise
-            except (pickle.UnpicklingError, EOFError, struct.error) as e:
+            except (pickle.UnpicklingError, EOFError, struct.error, TypeError, IndexError,
+                    KeyError, AttributeError) as e:  # a malformed pickle fails in many ways
                 raise _damaged(path, f"{type(e).__name__}: {e}") from None
     obj = _resolve(obj)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):

@@ -131,11 +131,29 @@ def test_hostile_legacy_views_are_refused(tmp_path, view, fragment):
         load_pth_state_dict(path)
 
 
-def test_legacy_negative_element_count_is_damage(tmp_path):
+@pytest.mark.parametrize("count, fragment", [(-1, "claims -1 elements"),
+                                             (2 ** 60, "more than the file holds")])
+def test_legacy_impossible_element_count_is_damage(tmp_path, count, fragment):
     path = write_legacy_pth(tmp_path / "n.pth", [tensor((2,), (1,))],
-                            {"0": (ZEROS_64_BYTES, 4)}, counts={"0": -1})
-    with pytest.raises(ValueError, match="truncated or corrupt.*claims -1 elements"):
+                            {"0": (ZEROS_64_BYTES, 4)}, counts={"0": count})
+    with pytest.raises(ValueError, match="truncated or corrupt.*" + fragment):
         load_pth_state_dict(path)
+
+
+@pytest.mark.parametrize("size", [16, "16", None])
+def test_size_that_is_not_a_tuple_is_refused(tmp_path, size):
+    path = write_zip_pth(tmp_path / "s.pth", [tensor(size, (1,))], {"0": ZEROS_64_BYTES})
+    with pytest.raises(ValueError, match="non-integer offset, size or stride"):
+        load_pth_state_dict(path)
+
+
+def test_malformed_storage_reference_is_refused(tmp_path):
+    pkl = (b"\x80\x02" + _global("collections", "OrderedDict") + b")R" + _value("w")
+           + b"(" + _value("storage") + _global("torch", "FloatStorage") + b"tQs.")
+    with zipfile.ZipFile(tmp_path / "r.pth", "w") as z:
+        z.writestr("archive/data.pkl", pkl)
+    with pytest.raises(ValueError, match="malformed storage reference"):
+        load_pth_state_dict(tmp_path / "r.pth")
 
 
 # -- damaged is not unsafe ---------------------------------------------------------------------
