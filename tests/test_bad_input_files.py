@@ -134,3 +134,11 @@ def test_8_bit_images_are_unchanged(tmp_path):
     np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "c.png")), rgb)
     Image.fromarray(rgb[..., 0]).save(tmp_path / "l.png")
     np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "l.png"))[..., 2], rgb[..., 0])
+
+
+def test_checkpoint_of_another_batch_size_is_refused(tmp_path):
+    images = np.zeros((8, 784), np.float32)
+    GANTrainer("vanilla", images, batch_size=4).save(tmp_path / "c.npz")
+    GANTrainer("vanilla", images, batch_size=4).load(tmp_path / "c.npz")  # the same: fine
+    with pytest.raises(ValueError, match="trained with batch size 4, not 2"):
+        GANTrainer("vanilla", images, batch_size=2).load(tmp_path / "c.npz")
