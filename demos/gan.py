@@ -55,6 +55,8 @@ def check_run_folder(p, args, out):
         for tmp in remove_stale_temporaries(os.path.join(out, name)):
             print(f"removed {tmp}, left behind by an interrupted save", flush=True)
     options = {k: getattr(args, k) for k in RUN_OPTIONS}
+    for name in ("checkpoint.npz", "generator.npz", "run.json", "options.json", "losses.png"):
+        check_replaceable(os.path.join(out, name))  # a read-only output fails now, not later
     if args.resume:
         if not os.path.exists(ckpt):
             p.error(f"--resume: no checkpoint at {ckpt}; start a new run without --resume")
@@ -68,8 +70,6 @@ def check_run_folder(p, args, out):
                         "Resume with the run's options, or start a new run with --overwrite "
                         "or another --out")
     elif existing:  # --overwrite: remove the old run first, so it cannot be resumed by mistake
-        for name in existing:
-            check_replaceable(os.path.join(out, name))
         for name in existing:
             os.remove(os.path.join(out, name))
     return options

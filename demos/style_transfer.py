@@ -29,7 +29,7 @@ from models.data import find_file  # noqa: E402
 from models.images import load_image  # noqa: E402
 from models.squeezenet import load_squeezenet  # noqa: E402
 from models.style_transfer import COMMON, PRESETS, style_transfer  # noqa: E402
-from tinygrad_cs.io import atomic_path  # noqa: E402
+from tinygrad_cs.io import atomic_path, check_replaceable  # noqa: E402
 
 
 def image_path(name, data_dir):
@@ -59,6 +59,9 @@ def save_gif(frames, path, ms_per_frame=80):
 def run(name, settings, args, model):
     content = image_path(settings["content"], args.data)
     styles = [image_path(s, args.data) for s in settings["style"]]
+    out = os.path.join(args.out, name)
+    for suffix in (".png", "_figure.png", "_losses.png") + ((".gif",) if args.gif else ()):
+        check_replaceable(out + suffix)  # a read-only output fails now, not after the work
     t0 = time.perf_counter()
     result = style_transfer(
         content, styles, image_size=settings["image_size"], style_size=settings["style_size"],
@@ -72,7 +75,6 @@ def run(name, settings, args, model):
             history["total"][-1], t + 1, f"style_transfer.py ({name})",
             "Try smaller --style-weights or --tv-weight, or the other --optimizer."))
     seconds = time.perf_counter() - t0
-    out = os.path.join(args.out, name)
     save_image(result.to_uint8(), out + ".png")
     style_previews = [np.asarray(load_image(s, settings["image_size"])) for s in styles
                       if any(settings["style_weights"])]  # feature inversion uses no style

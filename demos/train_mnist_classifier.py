@@ -22,7 +22,7 @@ from demos.plotting import plt, save_figure  # noqa: E402
 from layers import init  # noqa: E402
 from models.mnist import load_mnist  # noqa: E402
 from models.mnist_classifier import MNISTClassifier, accuracy, train_epoch  # noqa: E402
-from tinygrad_cs.io import write_text_atomic  # noqa: E402
+from tinygrad_cs.io import check_replaceable, write_text_atomic  # noqa: E402
 from tinygrad_cs.optim import Adam, StepLR  # noqa: E402
 
 
@@ -50,6 +50,8 @@ def main(argv=None):
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--train-limit", type=positive_int, default=None, help="use only the first N training images (quick runs)")
     args = p.parse_args(argv)
+    for name in ("classifier.npz", "loss.png", "history.json"):
+        check_replaceable(os.path.join(args.out, name))  # a read-only output fails now
 
     data = load_mnist(args.data)
     x_train, y_train = data["x_train"][:args.train_limit], data["y_train"][:args.train_limit]

@@ -313,3 +313,30 @@ def test_a_nan_loss_stops_style_transfer(tmp_path, monkeypatch):
                                                  "iteration 3"):
         style_transfer.main(["--preset", "texture", "--out", str(tmp_path)])
     assert seen == [0, 1, 2]  # stopped at once
+
+
+def test_read_only_outputs_are_found_before_training(tmp_path, monkeypatch):
+    os.makedirs(tmp_path / "cls")
+    (tmp_path / "cls" / "classifier.npz").write_bytes(b"kept")
+    os.chmod(tmp_path / "cls" / "classifier.npz", 0o444)
+    monkeypatch.setattr(train_mnist_classifier, "load_mnist", no_work)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    monkeypatch.setattr(style_transfer, "style_transfer", no_work)
+    monkeypatch.setattr(style_transfer, "load_squeezenet", lambda *a: None)
+    monkeypatch.setattr(style_transfer, "image_path", lambda name, data: name)
+    (tmp_path / "texture_losses.png").write_bytes(b"kept")
+    os.chmod(tmp_path / "texture_losses.png", 0o444)
+    try:
+        with pytest.raises(PermissionError, match="classifier.npz' is read-only"):
+            train_mnist_classifier.main(["--out", str(tmp_path / "cls")])
+        with pytest.raises(PermissionError, match="texture_losses.png' is read-only"):
+            style_transfer.main(["--preset", "texture", "--out", str(tmp_path)])
+        os.makedirs(tmp_path / "run")
+        (tmp_path / "run" / "generator.npz").write_bytes(b"kept")
+        os.chmod(tmp_path / "run" / "generator.npz", 0o444)
+        with pytest.raises(PermissionError, match="generator.npz' is read-only"):
+            gan_demo.main(["--out", str(tmp_path / "run"), "--overwrite"])
+        assert (tmp_path / "run" / "generator.npz").read_bytes() == b"kept"
+    finally:
+        for path in tmp_path.rglob("*"):
+            os.chmod(path, 0o755)
