@@ -61,8 +61,12 @@ def check_run_folder(p, args, out):
         if not os.path.exists(ckpt):
             p.error(f"--resume: no checkpoint at {ckpt}; start a new run without --resume")
         if os.path.exists(options_file):
-            with open(options_file) as f:
-                saved = json.load(f)
+            try:
+                with open(options_file) as f:
+                    saved = dict(json.load(f))
+            except (ValueError, TypeError) as e:
+                p.error(f"--resume: {options_file} is damaged ({e}); delete it to resume without "
+                        "checking the options")
             differ = [f"--{k.replace('_', '-')} {saved[k]} (run) vs {options[k]} (now)"
                       for k in RUN_OPTIONS if k in saved and saved[k] != options[k]]
             if differ:

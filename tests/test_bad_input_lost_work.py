@@ -340,3 +340,12 @@ def test_read_only_outputs_are_found_before_training(tmp_path, monkeypatch):
     finally:
         for path in tmp_path.rglob("*"):
             os.chmod(path, 0o755)
+
+
+def test_damaged_options_file_is_reported(tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    (run / "options.json").write_text('{"seed": ')
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--quick", "--batch-size", "16", "--out", str(run), "--resume"])
+    assert "options.json is damaged" in err
