@@ -18,12 +18,7 @@ import numpy as np  # noqa: E402
 from models.data import find_file  # noqa: E402
 from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
 from models.squeezenet import classifier_weights, classify, load_squeezenet  # noqa: E402
-
-
-def center_crop(x, size=224):
-    h, w = x.shape[2:]
-    top, left = (h - size) // 2, (w - size) // 2
-    return x[:, :, top:top + size, left:left + size]
+from tinygrad_cs.io import load_npz  # noqa: E402
 
 
 def main(argv=None):
@@ -37,17 +32,27 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not args.images and not args.val25:
         p.error("give image files or --val25")
+    missing = [path for path in args.images if not os.path.isfile(path)]
+    if missing:
+        p.error(f"no such image file: {', '.join(missing)}")
+    # every image is read and checked before the model loads;
+    # torchvision's eval transform: shorter side to 256, then the centre 224 x 224
+    inputs = []
+    for path in args.images:
+        try:
+            inputs.append(preprocess(load_image(path), 256, crop=224))
+        except ValueError as e:
+            p.error(f"{path}: {e}")
     val25 = find_file("imagenet_val_25.npz", args.data) if args.val25 else None
     classes = find_file("imagenet_classes.txt", args.data).read_text().splitlines()
     model = load_squeezenet(args.weights or classifier_weights(args.data), args.data)
-    for path in args.images:
-        x = center_crop(preprocess(load_image(path), 256))  # torchvision's eval transform
+    for path, x in zip(args.images, inputs):
         print(path)
         for k, prob in classify(model, x)[0]:
             print(f"  {prob:6.1%}  {classes[k]}")
     if args.val25:
-        with np.load(val25, allow_pickle=False) as f:
-            X, y = f["X"], f["y"]
+        val25 = load_npz(val25, what="ImageNet sample")
+        X, y = val25["X"], val25["y"]
         x = ((X.astype(np.float32) / 255 - MEAN) / STD).transpose(0, 3, 1, 2).copy()
         results = classify(model, x)
         top1 = sum(r[0][0] == t for r, t in zip(results, y))

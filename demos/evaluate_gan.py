@@ -5,7 +5,8 @@ classifier features against the test set, and the share of each digit.
     python demos/gan.py --variant dcgan --data DIR --out out/gan_dcgan
     python demos/evaluate_gan.py out/gan_* --classifier out/mnist_classifier/classifier.npz --data DIR
 
-Writes a Markdown table (``--table``) that the README quotes.
+Writes a Markdown table (``--table``, rewritten after each run is scored) that the README
+quotes.
 """
 import argparse
 import json
@@ -16,18 +17,39 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from demos.args import at_least_2  # noqa: E402
 from models import gan  # noqa: E402
 from models.gan_metrics import class_shares, classifier_score, frechet_distance  # noqa: E402
 from models.gan_training import VARIANTS  # noqa: E402
 from models.mnist import load_mnist, to_uint8  # noqa: E402
 from models.mnist_classifier import MNISTClassifier, features, predict_proba  # noqa: E402
 from tinygrad_cs import no_grad  # noqa: E402
-from tinygrad_cs.io import write_text_atomic  # noqa: E402
+from tinygrad_cs.io import check_replaceable, write_text_atomic  # noqa: E402
+
+
+def read_run(p, run, table):
+    """The run.json of a folder written by demos/gan.py; a clear argparse error otherwise."""
+    if os.path.abspath(run) == os.path.abspath(table):
+        p.error(f"{run} is the score table (--table) itself, not a run folder; leave it out "
+                "of the list (a glob such as out/gan_* may match it)")
+    missing = [n for n in ("run.json", "generator.npz") if not os.path.isfile(os.path.join(run, n))]
+    if not os.path.isdir(run) or missing:
+        why = "not a folder" if not os.path.isdir(run) else f"no {' or '.join(missing)} in it"
+        p.error(f"{run} is not a finished run of demos/gan.py ({why}); give only run folders "
+                "(a glob such as out/gan_* may match other files)")
+    try:
+        with open(os.path.join(run, "run.json")) as f:
+            info = json.load(f)
+        keys = ("variant", "iterations", "epochs", "ms_per_iteration")
+        if not isinstance(info, dict) or any(k not in info for k in keys) or info["variant"] not in VARIANTS:
+            raise ValueError(f"expected the keys {', '.join(keys)} and a known variant")
+    except ValueError as e:
+        p.error(f"{os.path.join(run, 'run.json')} is damaged ({e}); run demos/gan.py again")
+    return info
 
 
 @no_grad()
-def generate(run_dir, n, seed=123):
-    info = json.load(open(os.path.join(run_dir, "run.json")))
+def generate(run_dir, info, n, seed=123):
     G = VARIANTS[info["variant"]]["G"]()
     G.load(os.path.join(run_dir, "generator.npz"))
     G.eval()
@@ -36,7 +58,7 @@ def generate(run_dir, n, seed=123):
         z = gan.sample_noise(min(500, n - start), seed=[seed, start])
         out.append(G(z).data)
     x = np.concatenate(out)
-    return info, to_uint8(x)
+    return to_uint8(x)
 
 
 def scores(model, digits, test_features):
@@ -45,34 +67,44 @@ def scores(model, digits, test_features):
             class_shares(probs))
 
 
+def format_table(rows) -> str:
+    lines = ["| samples | ms/iter | classifier score | Fréchet distance | digit shares 0..9 (%) |",
+             "|---|---|---|---|---|"]
+    for label, ms, cs, fd, shares in rows:
+        lines.append(f"| {label} | {ms} | {cs:.2f} | {fd:.2f} | {' '.join(f'{100 * s:.0f}' for s in shares)} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="*", help="output folders of demos/gan.py")
     p.add_argument("--classifier", default="out/mnist_classifier/classifier.npz")
     p.add_argument("--data")
-    p.add_argument("-n", type=int, default=10000, help="samples per generator")
-    p.add_argument("--table", default="out/gan_scores.md")
-    p.add_argument("--test-limit", type=int, default=None, help="use only the first N test digits (quick runs)")
+    # a covariance (for the Fréchet distance) needs at least 2 samples; thousands are advised
+    p.add_argument("-n", type=at_least_2, default=10000,
+                   help="samples per generator (at least 2; thousands for a stable score)")
+    p.add_argument("--table", default="out/scores_gan.md")
+    p.add_argument("--test-limit", type=at_least_2, default=None,
+                   help="use only the first N test digits (quick runs; at least 2)")
     args = p.parse_args(argv)
+    infos = [read_run(p, run, args.table) for run in args.runs]  # every check before any work
     if not os.path.exists(args.classifier):
         p.error(f"no classifier at {args.classifier}; train one with demos/train_mnist_classifier.py")
+    check_replaceable(args.table)
     model = MNISTClassifier()
     model.load(args.classifier)
     data = load_mnist(args.data)
     x_test = data["x_test"][:args.test_limit]
     test_feats = features(model, x_test)
     rows = [("real test digits", "-", *scores(model, x_test, test_feats))]
-    for run in args.runs:
-        info, digits = generate(run, args.n)
+    os.makedirs(os.path.dirname(os.path.abspath(args.table)), exist_ok=True)
+    for run, info in zip(args.runs, infos):
+        digits = generate(run, info, args.n)
         label = f"{info['variant']} ({info['iterations']} it, {info['epochs']:.1f} ep)"
         rows.append((label, f"{info['ms_per_iteration']:.0f}", *scores(model, digits, test_feats)))
-    lines = ["| samples | ms/iter | classifier score | Fréchet distance | digit shares 0..9 (%) |",
-             "|---|---|---|---|---|"]
-    for label, ms, cs, fd, shares in rows:
-        lines.append(f"| {label} | {ms} | {cs:.2f} | {fd:.2f} | {' '.join(f'{100 * s:.0f}' for s in shares)} |")
-    table = "\n".join(lines)
+        write_text_atomic(args.table, format_table(rows) + "\n")  # keep each score at once
+    table = format_table(rows)
     print(table)
-    os.makedirs(os.path.dirname(os.path.abspath(args.table)), exist_ok=True)
     write_text_atomic(args.table, table + "\n")
     return rows
 

@@ -4,6 +4,10 @@
     python demos/gan.py --variant vanilla --quick            # a smoke run, under a minute
     python demos/gan.py --variant dcgan --epochs 5 --resume  # continue from out/.../checkpoint.npz
 
+A folder that already holds a run is never started over silently: give --resume to continue
+it (with the same --variant, --seed, --batch-size, --quick and --critic-batchnorm) or
+--overwrite to start again.
+
 Shows D/G losses in a progress bar; saves 4x4 and 8x8 sample grids from a fixed noise batch
 every --sample-every iterations and at the end, the loss curves, and a checkpoint (written
 atomically).  --resume continues exactly as an uninterrupted run with the same seed would.
@@ -16,10 +20,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from demos.args import check_finite, nonnegative_int, positive_float, positive_int  # noqa: E402
 from demos.plotting import image_grid, plot_curves, save_image  # noqa: E402
 from models.gan_training import VARIANTS, GANTrainer  # noqa: E402
 from models.mnist import load_mnist, to_float  # noqa: E402
-from tinygrad_cs.io import write_text_atomic  # noqa: E402
+from tinygrad_cs.io import check_replaceable, remove_stale_temporaries, write_text_atomic  # noqa: E402
 from tinygrad_cs.progress import progress  # noqa: E402
 
 
@@ -29,27 +34,75 @@ def save_samples(trainer, out, tag):
     save_image(image_grid(digits, 8, 8), os.path.join(out, f"samples_8x8_{tag}.png"))
 
 
+# the options that must stay the same for a resumed run to continue the same training
+RUN_OPTIONS = ("variant", "seed", "batch_size", "quick", "critic_batchnorm")
+
+
+def check_run_folder(p, args, out):
+    """Before any work: refuse to start over an existing run (unless --overwrite), check that
+    --resume has a checkpoint and the run's options, and delete leftovers of a killed save."""
+    ckpt, options_file = os.path.join(out, "checkpoint.npz"), os.path.join(out, "options.json")
+    if args.resume and args.overwrite:
+        p.error("--resume and --overwrite contradict each other; give one of them")
+    existing = [n for n in ("checkpoint.npz", "run.json", "options.json", "generator.npz")
+                if os.path.exists(os.path.join(out, n))]
+    if existing and not (args.resume or args.overwrite):
+        p.error(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume, "
+                "start it again with --overwrite, or choose another --out")
+    for name in ("checkpoint.npz", "generator.npz", "run.json", "options.json"):
+        for tmp in remove_stale_temporaries(os.path.join(out, name)):
+            print(f"removed {tmp}, left behind by an interrupted save", flush=True)
+    options = {k: getattr(args, k) for k in RUN_OPTIONS}
+    for name in ("checkpoint.npz", "generator.npz", "run.json", "options.json", "losses.png"):
+        check_replaceable(os.path.join(out, name))  # a read-only output fails now, not later
+    if args.resume:
+        if not os.path.exists(ckpt):
+            p.error(f"--resume: no checkpoint at {ckpt}; start a new run without --resume")
+        if os.path.exists(options_file):
+            try:
+                with open(options_file) as f:
+                    saved = dict(json.load(f))
+            except (ValueError, TypeError) as e:
+                p.error(f"--resume: {options_file} is damaged ({e}); delete it to resume without "
+                        "checking the options")
+            differ = [f"--{k.replace('_', '-')} {saved[k]} (run) vs {options[k]} (now)"
+                      for k in RUN_OPTIONS if k in saved and saved[k] != options[k]]
+            if differ:
+                p.error(f"--resume: options differ from the run in {out}: {'; '.join(differ)}. "
+                        "Resume with the run's options, or start a new run with --overwrite "
+                        "or another --out")
+    elif existing:  # --overwrite: remove the old run first, so it cannot be resumed by mistake
+        for name in existing:
+            os.remove(os.path.join(out, name))
+    return options
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", choices=sorted(VARIANTS), default="vanilla")
-    p.add_argument("--epochs", type=float, default=None,
+    p.add_argument("--epochs", type=positive_float, default=None,
                    help="passes over the 60,000 training digits (default: 10 vanilla/lsgan, 5 dcgan, "
                         "7 wgan-gp: about 656 generator iterations, which take about as long as "
                         "DCGAN's 5 epochs, since each has 5 critic steps)")
-    p.add_argument("--iters", type=int, default=None, help="generator iterations (overrides --epochs)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iters", type=positive_int, default=None,
+                   help="generator iterations in all, counted from the start of the run "
+                        "(overrides --epochs)")
+    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--data", help="data directory holding mnist/mnist.npz; default $TINYGRAD_CS_DATA")
     p.add_argument("--out", default=None, help="output folder (default out/gan_<variant>)")
-    p.add_argument("--sample-every", type=int, default=250)
-    p.add_argument("--checkpoint-every", type=int, default=250)
+    p.add_argument("--sample-every", type=positive_int, default=250)
+    p.add_argument("--checkpoint-every", type=positive_int, default=250)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start again in an OUT folder that already holds a run (deletes it)")
     p.add_argument("--critic-batchnorm", action="store_true",
                    help="WGAN-GP: batch norm in the critic (the paper advises against it)")
     p.add_argument("--quick", action="store_true", help="smoke run: 5,000 digits, a few iterations")
     args = p.parse_args(argv)
 
     out = args.out or os.path.join("out", f"gan_{args.variant}")
+    options = check_run_folder(p, args, out)
     os.makedirs(out, exist_ok=True)
     data = load_mnist(args.data)
     images = to_float(data["x_train"]).reshape(-1, 784)
@@ -58,22 +111,28 @@ def main(argv=None):
     trainer = GANTrainer(args.variant, images, batch_size=args.batch_size, seed=args.seed,
                          critic_batchnorm=args.critic_batchnorm)
     default_epochs = {"vanilla": 10, "lsgan": 10, "dcgan": 5, "wgan-gp": 7}[args.variant]
-    total = args.iters or int(round((args.epochs or default_epochs) * trainer.batches_per_epoch
-                                    / trainer.n_critic))
-    if args.quick and not args.iters:
+    if args.iters is not None:
+        total = args.iters
+    elif args.quick and args.epochs is None:
         total = {"vanilla": 120, "lsgan": 120, "dcgan": 25, "wgan-gp": 6}[args.variant]
+    else:
+        total = max(1, int(round((args.epochs or default_epochs) * trainer.batches_per_epoch
+                                 / trainer.n_critic)))
     ckpt = os.path.join(out, "checkpoint.npz")
     if args.resume:
-        if not os.path.exists(ckpt):
-            p.error(f"--resume: no checkpoint at {ckpt}")
         trainer.load(ckpt)
         print(f"resumed at iteration {trainer.iteration}", flush=True)
+    else:
+        write_text_atomic(os.path.join(out, "options.json"), json.dumps(options, indent=1))
 
     t0 = time.perf_counter()
     start = trainer.iteration
     bar = progress(total=total, desc=f"{args.variant}", initial=start)
     while trainer.iteration < total:
         d, g = trainer.step()
+        for name, loss in (("D", d), ("G", g)):
+            check_finite(loss, trainer.iteration, f"gan.py ({name} loss)",
+                         f"The last checkpoint in {out} is kept; try another --seed or variant.")
         bar.set(D=d, G=g, epoch=round(trainer.epoch, 2))
         bar.update()
         if trainer.iteration % args.sample_every == 0:

@@ -23,12 +23,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from demos.args import (check_finite, nonnegative_float, nonnegative_int, positive_float,  # noqa: E402
+                        positive_int, unit_float)
 from demos.plotting import plot_curves, save_figure, save_image  # noqa: E402
 from models.data import find_file  # noqa: E402
 from models.images import load_image  # noqa: E402
 from models.squeezenet import load_squeezenet  # noqa: E402
 from models.style_transfer import COMMON, PRESETS, style_transfer  # noqa: E402
-from tinygrad_cs.io import atomic_path  # noqa: E402
+from tinygrad_cs.io import atomic_path, check_replaceable  # noqa: E402
 
 
 def image_path(name, data_dir):
@@ -58,6 +60,9 @@ def save_gif(frames, path, ms_per_frame=80):
 def run(name, settings, args, model):
     content = image_path(settings["content"], args.data)
     styles = [image_path(s, args.data) for s in settings["style"]]
+    out = os.path.join(args.out, name)
+    for suffix in (".png", "_figure.png", "_losses.png") + ((".gif",) if args.gif else ()):
+        check_replaceable(out + suffix)  # a read-only output fails now, not after the work
     t0 = time.perf_counter()
     result = style_transfer(
         content, styles, image_size=settings["image_size"], style_size=settings["style_size"],
@@ -67,9 +72,10 @@ def run(name, settings, args, model):
         num_iters=args.iters, optimizer=args.optimizer, model=model,
         style_blend_weights=args.blend, style_scale=args.style_scale,
         preserve_colors=args.preserve_colors, frame_every=args.gif_every if args.gif else 0,
-        seed=args.seed)
+        seed=args.seed, callback=lambda t, img, history: check_finite(
+            history["total"][-1], t + 1, f"style_transfer.py ({name})",
+            "Try smaller --style-weights or --tv-weight, or the other --optimizer."))
     seconds = time.perf_counter() - t0
-    out = os.path.join(args.out, name)
     save_image(result.to_uint8(), out + ".png")
     style_previews = [np.asarray(load_image(s, settings["image_size"])) for s in styles
                       if any(settings["style_weights"])]  # feature inversion uses no style
@@ -97,24 +103,39 @@ def main(argv=None):
     p.add_argument("--out", default="out/style_transfer")
     p.add_argument("--content", help="content image (path, or a name in the data's styles/)")
     p.add_argument("--style", nargs="+", help="style image(s)")
-    p.add_argument("--blend", type=float, nargs="+", help="weights for several style images")
-    p.add_argument("--image-size", type=int)
-    p.add_argument("--style-size", type=int)
-    p.add_argument("--style-scale", type=float, help="style size as a multiple of the image size")
-    p.add_argument("--content-layer", type=int)
-    p.add_argument("--content-weight", type=float)
-    p.add_argument("--style-layers", type=int, nargs="+")
-    p.add_argument("--style-weights", type=float, nargs="+")
-    p.add_argument("--tv-weight", type=float)
+    p.add_argument("--blend", type=unit_float, nargs="+",
+                   help="weights in [0, 1] for several style images, one per --style image")
+    p.add_argument("--image-size", type=positive_int, help="shorter side of the result in pixels")
+    p.add_argument("--style-size", type=positive_int)
+    p.add_argument("--style-scale", type=positive_float, help="style size as a multiple of the image size")
+    p.add_argument("--content-layer", type=nonnegative_int)
+    p.add_argument("--content-weight", type=nonnegative_float)
+    p.add_argument("--style-layers", type=nonnegative_int, nargs="+")
+    p.add_argument("--style-weights", type=nonnegative_float, nargs="+")
+    p.add_argument("--tv-weight", type=nonnegative_float)
     p.add_argument("--init-random", action="store_true")
     p.add_argument("--preserve-colors", action="store_true", help="keep the content's colours")
     p.add_argument("--optimizer", choices=["adam", "lbfgs"], default="adam")
-    p.add_argument("--iters", type=int, default=200)
+    p.add_argument("--iters", type=positive_int, default=200)
     p.add_argument("--gif", action="store_true", help="also save an animated GIF")
-    p.add_argument("--gif-every", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gif-every", type=positive_int, default=5)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     args = p.parse_args(argv)
+    if args.blend is not None:
+        n_styles = len(args.style) if args.style else 1
+        if len(args.blend) != n_styles:
+            p.error(f"--blend: {len(args.blend)} weights for {n_styles} style image(s); give "
+                    "one weight per --style image")
+        if sum(args.blend) == 0:
+            p.error("--blend: the weights are all 0; give at least one positive weight")
+    if args.style_layers is not None and args.style_weights is not None and \
+            len(args.style_layers) != len(args.style_weights):
+        p.error(f"--style-weights: {len(args.style_weights)} weights for "
+                f"{len(args.style_layers)} --style-layers; give one weight per layer")
 
+    for image in [args.content] + (args.style or []):
+        if image:
+            image_path(image, args.data)  # a missing image fails now, not after loading the model
     names = sorted(PRESETS) if args.preset == "all" else [args.preset]
     jobs = []
     for name in names:

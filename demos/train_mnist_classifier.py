@@ -15,11 +15,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from demos.args import check_finite, nonnegative_int, positive_float, positive_int  # noqa: E402
 from demos.plotting import plt, save_figure  # noqa: E402
 from layers import init  # noqa: E402
 from models.mnist import load_mnist  # noqa: E402
 from models.mnist_classifier import MNISTClassifier, accuracy, train_epoch  # noqa: E402
-from tinygrad_cs.io import write_text_atomic  # noqa: E402
+from tinygrad_cs.io import check_replaceable, write_text_atomic  # noqa: E402
 from tinygrad_cs.optim import Adam, StepLR  # noqa: E402
 
 
@@ -41,12 +42,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="data directory holding mnist/mnist.npz (default: $TINYGRAD_CS_DATA or the cache)")
     p.add_argument("--out", default="out/mnist_classifier", help="output folder")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-limit", type=int, default=None, help="use only the first N training images (quick runs)")
+    p.add_argument("--epochs", type=positive_int, default=4)
+    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--lr", type=positive_float, default=1e-3)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--train-limit", type=positive_int, default=None, help="use only the first N training images (quick runs)")
     args = p.parse_args(argv)
+    for name in ("classifier.npz", "loss.png", "history.json"):
+        check_replaceable(os.path.join(args.out, name))  # a read-only output fails now
 
     data = load_mnist(args.data)
     x_train, y_train = data["x_train"][:args.train_limit], data["y_train"][:args.train_limit]
@@ -60,6 +63,10 @@ def main(argv=None):
         t0 = time.perf_counter()
         losses = train_epoch(model, opt, x_train, y_train, args.batch_size, seed=args.seed + epoch,
                              desc=f"epoch {epoch + 1}/{args.epochs}")
+        # checked once per epoch (train_epoch runs the whole pass); the weights of a
+        # diverged epoch are not saved, so the file keeps the last good epoch
+        for k, loss in enumerate(losses, start=len(history["loss"]) + 1):
+            check_finite(loss, k, "train_mnist_classifier.py", "Try a smaller --lr.")
         seconds = time.perf_counter() - t0
         acc = accuracy(model, data["x_test"], data["y_test"])
         sched.step()

@@ -8,14 +8,24 @@ from .init import default_init_
 from .module import Module, Parameter
 
 
+def check_channels(layer, **counts):
+    """Channel counts must be positive integers (NumPy integers are fine)."""
+    for name, n in counts.items():
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {n!r}.")
+
+
 class Conv2d(Module):
     """x (N, C_in, H, W) -> (N, C_out, Ho, Wo); weight (C_out, C_in, kh, kw), bias (C_out,)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  rng=None):
         super().__init__()
+        check_channels("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
+        self.kernel_size = pair(kernel_size, "kernel_size", 1, "Conv2d")
+        self.stride = pair(stride, "stride", 1, "Conv2d")
+        self.padding = pair(padding, "padding", 0, "Conv2d")
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size,
                                          np.float32))
         self.bias = Parameter(np.empty(out_channels, np.float32)) if bias else None
@@ -36,9 +46,15 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, bias=True, rng=None):
         super().__init__()
+        check_channels("ConvTranspose2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = pair(kernel_size), pair(stride), pair(padding)
-        self.output_padding = pair(output_padding)
+        self.kernel_size = pair(kernel_size, "kernel_size", 1, "ConvTranspose2d")
+        self.stride = pair(stride, "stride", 1, "ConvTranspose2d")
+        self.padding = pair(padding, "padding", 0, "ConvTranspose2d")
+        self.output_padding = pair(output_padding, "output_padding", 0, "ConvTranspose2d")
+        if any(op >= s for op, s in zip(self.output_padding, self.stride)):
+            raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must be "
+                             f"smaller than the stride {self.stride}.")
         self.weight = Parameter(np.empty((in_channels, out_channels) + self.kernel_size,
                                          np.float32))
         self.bias = Parameter(np.empty(out_channels, np.float32)) if bias else None

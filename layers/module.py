@@ -192,7 +192,7 @@ class Module:
 
     def load(self, path, strict: bool = True):
         """Load a state dict saved with ``save`` (no pickle is ever read)."""
-        return self.load_state_dict(load_npz(path), strict=strict)
+        return self.load_state_dict(load_npz(path, what="weights file"), strict=strict)
 
     # -- printing ---------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -11,6 +11,14 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
         super().__init__()
+        name = type(self).__name__
+        if isinstance(num_features, (bool, np.bool_)) or not isinstance(num_features, (int, np.integer)) \
+                or num_features < 1:
+            raise ValueError(f"{name}: num_features must be a positive integer, got {num_features!r}.")
+        if not eps > 0:
+            raise ValueError(f"{name}: eps must be positive, got {eps!r}.")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum must lie in [0, 1], got {momentum!r}.")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, np.float32)) if affine else None

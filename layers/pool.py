@@ -1,5 +1,6 @@
 """Pooling layers."""
 import tinygrad_cs.functional as F
+from tinygrad_cs.ops.pool import pool_args
 
 from .module import Module
 
@@ -7,6 +8,7 @@ from .module import Module
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
         super().__init__()
+        pool_args("MaxPool2d", kernel_size, stride, padding)  # refuse bad values now
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode = ceil_mode
 
@@ -21,6 +23,7 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        pool_args("AvgPool2d", kernel_size, stride, padding)  # refuse bad values now
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):

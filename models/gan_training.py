@@ -144,7 +144,7 @@ class GANTrainer:
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
         sd = {"iteration": np.asarray(self.iteration), "variant": np.asarray(self.variant),
-              "seed": np.asarray(self.seed),
+              "seed": np.asarray(self.seed), "batch_size": np.asarray(self.batch_size),
               "d_loss": np.asarray(self.history["d_loss"], np.float64),
               "g_loss": np.asarray(self.history["g_loss"], np.float64)}
         for prefix, obj in (("G.", self.G), ("D.", self.D), ("opt_G.", self.opt_G), ("opt_D.", self.opt_D)):
@@ -152,9 +152,18 @@ class GANTrainer:
         return sd
 
     def load_state_dict(self, sd):
+        missing = [k for k in ("variant", "seed", "iteration", "d_loss", "g_loss") if k not in sd]
+        if missing:
+            raise ValueError(f"GANTrainer: not a GAN checkpoint (no {', '.join(missing)} in it); "
+                             "resume from the checkpoint.npz that demos/gan.py wrote.")
         if str(sd["variant"]) != self.variant or int(sd["seed"]) != self.seed:
             raise ValueError(f"GANTrainer: the checkpoint is for variant {sd['variant']} seed "
                              f"{sd['seed']}, not {self.variant} seed {self.seed}.")
+        # (older checkpoints do not record the batch size)
+        if "batch_size" in sd and int(sd["batch_size"]) != self.batch_size:
+            raise ValueError(f"GANTrainer: the checkpoint was trained with batch size "
+                             f"{int(sd['batch_size'])}, not {self.batch_size}; resuming with "
+                             "another would change the data order.")
         part = lambda prefix: {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}  # noqa: E731
         self.G.load_state_dict(part("G."))
         self.D.load_state_dict(part("D."))
@@ -167,4 +176,4 @@ class GANTrainer:
         save_npz_atomic(path, self.state_dict())
 
     def load(self, path):
-        self.load_state_dict(load_npz(path))
+        self.load_state_dict(load_npz(path, what="GAN checkpoint"))

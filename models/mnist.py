@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygrad_cs.io import load_npz
 from tinygrad_cs.random import get_rng
 
 from .data import DataNotFoundError, find_file, locate
@@ -61,8 +62,7 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
     """dict with x_train (60000, 28, 28) uint8, y_train (60000,) uint8, x_test, y_test."""
     npz = locate(["mnist/mnist.npz", "mnist.npz"], data_dir)
     if npz is not None:
-        with np.load(npz, allow_pickle=False) as f:
-            return _check({k: f[k] for k in f.files}, npz)
+        return _check(load_npz(npz, what="MNIST data file"), npz)
     arrays = {}
     for key, name in IDX_FILES.items():
         path = locate([f"mnist/{name}", f"mnist/{name}.gz", name, f"{name}.gz"], data_dir)

@@ -17,7 +17,7 @@ import numpy as np
 import layers as nn
 import tinygrad_cs.functional as F
 from tinygrad_cs import Tensor, no_grad
-from tinygrad_cs.io import save_npz_atomic
+from tinygrad_cs.io import load_npz, save_npz_atomic
 
 from .data import cache_dir, find_file, locate
 from .pth import load_pth_state_dict
@@ -162,15 +162,7 @@ def _load_file(path):
     path = str(path)
     if path.endswith(".pth") or path.endswith(".pt"):
         return load_pth_state_dict(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"SqueezeNet weights file {path!r} does not exist.") from None
-    except (OSError, ValueError) as e:
-        raise ValueError(f"SqueezeNet weights file {path!r} is not a readable .npz ({e}); is "
-                         "it corrupt or of another format? (A corrupt file in the cache can "
-                         "be deleted: it is downloaded again.)") from None
+    return load_npz(path, what="SqueezeNet weights file")
 
 
 def load_weights(model: SqueezeNet, state: dict):

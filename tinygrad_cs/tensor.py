@@ -40,7 +40,17 @@ class Tensor:
     __array_priority__ = 1000  # so that ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
+        try:
+            self.data = _to_array(data, dtype)
+        except (ValueError, TypeError) as e:  # ragged lists, unconvertible values
+            raise TypeError(f"Tensor: cannot make an array of {type(data).__name__} data ({e}); "
+                            "give a number, a nested list of numbers of one shape, or a "
+                            "NumPy array.") from None
+        if self.data.dtype.kind not in "biuf":  # bool, signed/unsigned int, float
+            raise TypeError(f"Tensor: data of dtype {self.data.dtype} (from "
+                            f"{type(data).__name__}) is not numeric; a Tensor holds bool, "
+                            "integer or floating-point numbers. Convert strings or objects "
+                            "first, e.g. np.asarray(x, np.float32).")
         self.grad: Tensor | None = None
         self.grad_fn = None
         self._requires_grad = False

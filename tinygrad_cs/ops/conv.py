@@ -20,13 +20,32 @@ from ..backends.shapes import conv_out_size
 from ..registry import Case, Input
 
 
-def pair(v, name="value"):
-    """2 -> (2, 2); (1, 2) -> (1, 2)."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair, got {v}.")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+def pair(v, name="value", minimum=None, op=None):
+    """2 -> (2, 2); (1, 2) -> (1, 2).
+
+    Each entry must be a Python or NumPy integer: a float such as 1.7 is refused (TypeError)
+    rather than truncated.  With ``minimum``, smaller entries are refused (ValueError).
+    ``op`` names the caller in the messages."""
+    where = f"{op}: " if op else ""
+    items = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(items) != 2:
+        raise ValueError(f"{where}{name} must be an int or a pair of ints, got {v!r}.")
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"{where}{name} must be an int or a pair of ints, got {v!r} "
+                            f"(a {type(item).__name__}); give whole numbers, e.g. {name}=2.")
+    out = int(items[0]), int(items[1])
+    if minimum is not None and min(out) < minimum:
+        hint = " (PyTorch refuses it too; to crop the input, slice it)" if name == "padding" else ""
+        raise ValueError(f"{where}{name} must be at least {minimum}, got {v!r}{hint}.")
+    return out
+
+
+def _check_weight(op, weight):
+    """A weight with a zero-length axis (0 output channels, an empty kernel) is refused."""
+    if weight.ndim == 4 and 0 in weight.shape:
+        raise ValueError(f"{op}: the weight has shape {tuple(weight.shape)}, with an empty "
+                         "axis; channels and kernel sizes must be at least 1.")
 
 
 def _check_conv(op, x, w, channels_axis_of_w):
@@ -184,8 +203,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None; stride, padding: int or
     pair.  Returns (N, O, Ho, Wo) with Ho = (H + 2*padding - kh) // stride + 1.
     """
+    stride = pair(stride, "stride", 1, "conv2d")
+    padding = pair(padding, "padding", 0, "conv2d")
+    _check_weight("conv2d", weight)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*inputs, stride=pair(stride, "stride"), padding=pair(padding, "padding"))
+    return Conv2d.apply(*inputs, stride=stride, padding=padding)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
@@ -196,8 +218,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     Ho = (H - 1)*stride - 2*padding + kh + output_padding.  output_padding < stride picks
     among the output sizes that a stride-s conv2d maps to the same H.
     """
-    stride, padding = pair(stride, "stride"), pair(padding, "padding")
-    output_padding = pair(output_padding, "output_padding")
+    stride = pair(stride, "stride", 1, "conv_transpose2d")
+    padding = pair(padding, "padding", 0, "conv_transpose2d")
+    output_padding = pair(output_padding, "output_padding", 0, "conv_transpose2d")
+    _check_weight("conv_transpose2d", weight)
     if any(op >= s for op, s in zip(output_padding, stride)) or min(output_padding) < 0:
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be >= 0 and "
                          f"smaller than the stride {stride}.")

@@ -104,6 +104,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({C},)"
                              f" for input of shape {x.shape}.")
     if training:
+        for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+            if r is not None and not (isinstance(r, np.ndarray) and np.issubdtype(r.dtype, np.floating)):
+                raise TypeError(f"batch_norm: {name} must be a floating-point NumPy array (it is "
+                                f"updated in place in training mode), got {type(r).__name__} of "
+                                f"dtype {np.asarray(r).dtype}; convert it, e.g. "
+                                f"{name}.astype(np.float32).")
         M = x.size // C
         if M < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got "

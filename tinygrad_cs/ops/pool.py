@@ -125,20 +125,29 @@ class AvgPool2dGrad(Function):
 
 # -- the functional API ---------------------------------------------------------------------
 
+def pool_args(op, kernel_size, stride, padding):
+    """Check and expand pooling arguments: kernel >= 1, stride >= 1 (default: the kernel),
+    0 <= padding <= kernel // 2 (as PyTorch: a window must not lie wholly in the padding)."""
+    kernel = pair(kernel_size, "kernel_size", 1, op)
+    stride = kernel if stride is None else pair(stride, "stride", 1, op)
+    padding = pair(padding, "padding", 0, op)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}.")
+    return kernel, stride, padding
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     """Max pooling, PyTorch's ``F.max_pool2d``: x (N, C, H, W); stride defaults to the
     kernel size; ``ceil_mode=True`` keeps a last partial window (SqueezeNet uses it)."""
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=pair(padding, "padding"),
+    kernel, stride, padding = pool_args("max_pool2d", kernel_size, stride, padding)
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding,
                            ceil_mode=ceil_mode)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling (count_include_pad=True), PyTorch's ``F.avg_pool2d``."""
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=pair(padding, "padding"))
+    kernel, stride, padding = pool_args("avg_pool2d", kernel_size, stride, padding)
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 
 @composite(cases=[Case(lambda x: adaptive_avg_pool2d(x, 1), [Input((2, 3, 3, 2))],
@@ -146,7 +155,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 def adaptive_avg_pool2d(x, output_size=1):
     """Average over the whole plane: (N, C, H, W) -> (N, C, 1, 1).  Only output_size 1
     (global average pooling, as in SqueezeNet's head) is supported."""
-    if pair(output_size, "output_size") != (1, 1):
+    if pair(output_size, "output_size", 1, "adaptive_avg_pool2d") != (1, 1):
         raise ValueError(f"adaptive_avg_pool2d: only output_size 1 is supported, got "
                          f"{output_size}; use avg_pool2d for other sizes.")
     _check_4d("adaptive_avg_pool2d", x)

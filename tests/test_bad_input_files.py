@@ -1,0 +1,144 @@
+"""Damaged files say they are damaged: every .npz the project loads (weights, checkpoints,
+MNIST) goes through one safe loader.  And images of other bit depths load with the right
+values (a 16-bit grey PNG is scaled, not clipped)."""
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import layers as nn
+from models.gan_training import GANTrainer
+from models.images import load_image, to_rgb
+from models.mnist import load_mnist
+from models.squeezenet import load_squeezenet
+from tinygrad_cs.io import DamagedFileError, load_npz, save_npz_atomic
+
+
+def good_npz(path):
+    save_npz_atomic(path, {"a": np.arange(300.0), "b": np.ones((2, 3), np.float32)})
+    return path
+
+
+def damage(kind, path):
+    """Write a damaged version of a good .npz (built here) to ``path``."""
+    good = good_npz(str(path) + ".good.npz")
+    data = open(good, "rb").read()
+    os.remove(good)
+    damaged = {
+        "empty": b"",
+        "truncated half": data[:len(data) // 2],
+        "truncated end": data[:-30],
+        "random bytes": np.random.default_rng(0).bytes(500),
+        "zip header then garbage": data[:4] + bytes(200),
+        "flipped bytes": data[:200] + bytes(b ^ 0xFF for b in data[200:260]) + data[260:],
+    }[kind]
+    with open(path, "wb") as f:
+        f.write(damaged)
+    return path
+
+
+KINDS = ["empty", "truncated half", "truncated end", "random bytes", "zip header then garbage",
+         "flipped bytes"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_load_npz_calls_damage_damage(tmp_path, kind):
+    path = damage(kind, tmp_path / "w.npz")
+    with pytest.raises(DamagedFileError, match=r"the checkpoint '.*w.npz' is not a readable .npz "
+                                               r"\(.*\): it is damaged \(truncated or corrupt\)"):
+        load_npz(path, what="checkpoint")
+
+
+def test_load_npz_never_advises_allow_pickle(tmp_path):
+    path = tmp_path / "objects.npz"
+    np.savez(path, x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DamagedFileError, match="holds pickled Python objects, which are never "
+                                               "loaded") as e:
+        load_npz(path)
+    assert "allow_pickle=True" not in str(e.value)
+
+
+def test_load_npz_reads_a_good_file_and_names_a_missing_one(tmp_path):
+    arrays = load_npz(good_npz(tmp_path / "g.npz"))
+    np.testing.assert_array_equal(arrays["a"], np.arange(300.0))
+    with pytest.raises(FileNotFoundError, match="the weights 'nothing.npz' does not exist"):
+        load_npz("nothing.npz", what="weights")
+
+
+CONSUMERS = [  # what loads an .npz, and the name it gives the file
+    ("Module.load", lambda p: nn.Linear(2, 3).load(p), "weights file"),
+    ("load_squeezenet", lambda p: load_squeezenet(str(p)), "SqueezeNet weights file"),
+    ("GANTrainer.load", lambda p: GANTrainer("vanilla", np.zeros((4, 784), np.float32), batch_size=2).load(p),
+     "GAN checkpoint"),
+]
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated half", "random bytes"])
+@pytest.mark.parametrize("name, load, what", CONSUMERS, ids=[c[0] for c in CONSUMERS])
+def test_every_npz_consumer_reports_damage(tmp_path, name, load, what, kind):
+    path = damage(kind, tmp_path / "file.npz")
+    with pytest.raises(ValueError, match=f"the {what} .*truncated or corrupt"):
+        load(path)
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated half"])
+def test_damaged_mnist_npz_is_reported(tmp_path, kind):
+    os.makedirs(tmp_path / "mnist")
+    damage(kind, tmp_path / "mnist" / "mnist.npz")
+    with pytest.raises(ValueError, match="the MNIST data file .*mnist.npz.*truncated or corrupt"):
+        load_mnist(str(tmp_path), download_missing=False)
+
+
+def test_resume_from_a_file_that_is_not_a_checkpoint(tmp_path, monkeypatch, capsys):
+    from demos import gan
+    run = tmp_path / "run"
+    os.makedirs(run)
+    nn.Linear(2, 2).save(run / "checkpoint.npz")  # a good .npz, but a model's weights
+    monkeypatch.setattr(gan, "load_mnist", lambda *a: {
+        "x_train": np.zeros((64, 28, 28), np.uint8)})
+    with pytest.raises(ValueError, match="not a GAN checkpoint .*variant.*resume from the "
+                                         "checkpoint.npz that demos/gan.py wrote"):
+        gan.main(["--quick", "--batch-size", "16", "--out", str(run), "--resume"])
+
+
+# -- image bit depths ---------------------------------------------------------------------------
+
+LEVELS = np.arange(256, dtype=np.uint16).reshape(16, 16)  # every 8-bit level once
+
+
+def test_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
+    path = tmp_path / "g16.png"
+    Image.fromarray(LEVELS * 257).save(path)  # 16-bit: level k is k * 257 (65535 = 255 * 257)
+    assert Image.open(path).mode.startswith("I")
+    rgb = np.asarray(load_image(path))
+    assert rgb.shape == (16, 16, 3) and rgb.dtype == np.uint8
+    for c in range(3):
+        np.testing.assert_array_equal(rgb[..., c], LEVELS)
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I"])
+def test_wide_grey_modes_are_scaled(mode):
+    wide = (LEVELS * 257).astype(np.int64)
+    if mode == "I":
+        img = Image.fromarray(wide.astype(np.int32), "I")
+    else:
+        order = "<" if mode == "I;16" else ">"
+        img = Image.frombytes(mode, (16, 16), wide.astype(order + "u2").tobytes())
+    np.testing.assert_array_equal(np.asarray(to_rgb(img))[..., 1], LEVELS)
+
+
+def test_8_bit_images_are_unchanged(tmp_path):
+    rgb = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "c.png")
+    np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "c.png")), rgb)
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "l.png")
+    np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "l.png"))[..., 2], rgb[..., 0])
+
+
+def test_checkpoint_of_another_batch_size_is_refused(tmp_path):
+    images = np.zeros((8, 784), np.float32)
+    GANTrainer("vanilla", images, batch_size=4).save(tmp_path / "c.npz")
+    GANTrainer("vanilla", images, batch_size=4).load(tmp_path / "c.npz")  # the same: fine
+    with pytest.raises(ValueError, match="trained with batch size 4, not 2"):
+        GANTrainer("vanilla", images, batch_size=2).load(tmp_path / "c.npz")

@@ -1,0 +1,351 @@
+"""Work is never lost: a run folder is not started over silently, a resumed run keeps its
+options, a killed save is cleaned up, finished scores are written at once, a read-only file
+is never replaced, and a NaN loss stops training.
+
+The demos run in-process on a few hundred random digits (load_mnist is replaced), so these
+tests need no data directory and take seconds."""
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from demos import evaluate_gan, gan as gan_demo, style_transfer, train_mnist_classifier
+from models.gan_training import GANTrainer
+from tinygrad_cs.io import atomic_path, remove_stale_temporaries, save_npz_atomic, write_text_atomic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fake_mnist(*args, **kwargs):
+    rng = np.random.default_rng(0)
+    return {"x_train": rng.integers(0, 256, (96, 28, 28), dtype=np.uint8),
+            "y_train": rng.integers(0, 10, 96, dtype=np.uint8),
+            "x_test": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+            "y_test": rng.integers(0, 10, 40, dtype=np.uint8)}
+
+
+def no_work(*args, **kwargs):
+    pytest.fail("the work started before the arguments were checked")
+
+
+@pytest.fixture
+def small_gan(monkeypatch):
+    monkeypatch.setattr(gan_demo, "load_mnist", fake_mnist)
+    return lambda out, *extra: gan_demo.main(["--quick", "--batch-size", "16", "--iters", "2",
+                                              "--sample-every", "100", "--out", str(out), *extra])
+
+
+def refused(capsys, main, argv):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    return capsys.readouterr().err
+
+
+# -- GAN runs ---------------------------------------------------------------------------------
+
+def test_existing_run_is_not_started_over(tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    before = (run / "checkpoint.npz").read_bytes()
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--quick", "--batch-size", "16", "--out", str(run)])
+    assert "already holds a run" in err and "--resume" in err and "--overwrite" in err
+    assert (run / "checkpoint.npz").read_bytes() == before
+    err = refused(capsys, gan_demo.main, ["--quick", "--out", str(run), "--resume", "--overwrite"])
+    assert "contradict" in err
+
+
+def test_overwrite_starts_again(tmp_path, small_gan):
+    run = tmp_path / "run"
+    small_gan(run, "--iters", "3")
+    trainer = small_gan(run, "--overwrite")
+    assert trainer.iteration == 2 and len(trainer.history["d_loss"]) == 2
+
+
+OPTION_CHANGES = [  # extra argv on resume -> fragment of the error
+    (["--batch-size", "32"], "--batch-size 16 (run) vs 32 (now)"),
+    (["--seed", "3"], "--seed 0 (run) vs 3 (now)"),
+    (["--variant", "lsgan"], "--variant vanilla (run) vs lsgan (now)"),
+    (["--critic-batchnorm"], "--critic-batchnorm False (run) vs True (now)"),
+]
+
+
+@pytest.mark.parametrize("extra, fragment", OPTION_CHANGES)
+def test_resume_with_other_options_is_refused(tmp_path, small_gan, monkeypatch, capsys, extra,
+                                              fragment):
+    run = tmp_path / "run"
+    small_gan(run)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    argv = ["--quick", "--iters", "4", "--out", str(run), "--resume"]
+    if "--batch-size" not in extra:
+        argv += ["--batch-size", "16"]
+    err = refused(capsys, gan_demo.main, argv + extra)
+    assert "options differ" in err and fragment in err
+
+
+def test_resume_without_quick_is_refused(tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--batch-size", "16", "--out", str(run), "--resume"])
+    assert "--quick True (run) vs False (now)" in err
+
+
+def test_resume_with_the_same_options_continues(tmp_path, small_gan):
+    run = tmp_path / "run"
+    small_gan(run)
+    trainer = small_gan(run, "--resume", "--iters", "3")
+    assert trainer.iteration == 3
+
+
+def test_iters_zero_is_refused_not_a_full_run(tmp_path, small_gan, monkeypatch, capsys):
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--iters", "0", "--out", str(tmp_path / "r")])
+    assert "argument --iters: must be a positive integer (1 or more), got 0" in err
+
+
+def test_leftover_of_a_killed_save_is_removed_on_the_next_start(tmp_path, small_gan, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    # a real kill: a child process dies (no cleanup runs) in the middle of a save
+    code = ("import os, sys; from tinygrad_cs.io import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    open(tmp, 'wb').write(b'half a checkpoint')\n"
+            "    os._exit(9)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(run / "checkpoint.npz")], cwd=ROOT)
+    assert done.returncode == 9
+    leftovers = list(run.glob(".checkpoint.npz.*.tmp"))
+    assert len(leftovers) == 1
+    small_gan(run, "--resume", "--iters", "3")
+    assert not list(run.glob(".checkpoint.npz.*.tmp"))
+    assert "left behind by an interrupted save" in capsys.readouterr().out
+
+
+def test_a_nan_loss_stops_the_gan_and_keeps_the_last_checkpoint(tmp_path, small_gan, monkeypatch):
+    class Diverging(GANTrainer):
+        def step(self):
+            d, g = super().step()
+            return (float("nan") if self.iteration == 3 else d), g
+
+    monkeypatch.setattr(gan_demo, "GANTrainer", Diverging)
+    run = tmp_path / "run"
+    with pytest.raises(FloatingPointError, match=r"gan.py \(D loss\): loss is NaN at iteration 3"):
+        small_gan(run, "--iters", "10", "--checkpoint-every", "1")
+    assert int(np.load(run / "checkpoint.npz")["iteration"]) == 2
+
+
+# -- scoring GANs -----------------------------------------------------------------------------
+
+def make_run(folder, variant="vanilla"):
+    os.makedirs(folder)
+    (folder / "run.json").write_text(json.dumps(
+        {"variant": variant, "iterations": 5, "epochs": 0.1, "ms_per_iteration": 7}))
+    (folder / "generator.npz").write_bytes(b"")
+    return folder
+
+
+@pytest.fixture
+def cheap_scoring(monkeypatch, tmp_path):
+    """evaluate_gan with its costly parts replaced; records what was scored."""
+    scored = []
+
+    class Classifier:
+        def load(self, path):
+            pass
+
+    monkeypatch.setattr(evaluate_gan, "MNISTClassifier", Classifier)
+    monkeypatch.setattr(evaluate_gan, "load_mnist", fake_mnist)
+    monkeypatch.setattr(evaluate_gan, "features", lambda model, x: np.zeros((len(x), 2)))
+    monkeypatch.setattr(evaluate_gan, "scores", lambda model, x, f: (1.5, 2.5, np.full(10, 0.1)))
+
+    def generate(run, info, n):
+        if "broken" in str(run):
+            raise RuntimeError("killed while scoring")
+        scored.append(run)
+        return np.zeros((n, 28, 28), np.uint8)
+
+    monkeypatch.setattr(evaluate_gan, "generate", generate)
+    (tmp_path / "classifier.npz").write_bytes(b"")
+    return scored
+
+
+def test_score_table_matched_by_the_glob_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(evaluate_gan, "load_mnist", no_work)
+    monkeypatch.setattr(evaluate_gan, "MNISTClassifier", no_work)
+    run = make_run(tmp_path / "gan_vanilla")
+    table = tmp_path / "gan_scores.md"
+    table.write_text("| earlier scores |\n")
+    for argv, fragment in [
+        ([str(run), str(table), "--table", str(table)], "is the score table (--table) itself"),
+        ([str(run), str(table), "--table", str(tmp_path / "t.md")], "is not a finished run of demos/gan.py (not a folder)"),
+        ([str(tmp_path)], "no run.json or generator.npz in it"),
+    ]:
+        assert fragment in refused(capsys, evaluate_gan.main, argv + ["--classifier", "x"])
+    assert table.read_text() == "| earlier scores |\n"
+
+
+def test_damaged_run_json_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(evaluate_gan, "load_mnist", no_work)
+    run = make_run(tmp_path / "r")
+    (run / "run.json").write_text("{not json")
+    assert "run.json is damaged" in refused(capsys, evaluate_gan.main, [str(run)])
+
+
+def test_scoring_out_gan_star_twice_works(tmp_path, monkeypatch, cheap_scoring):
+    import glob
+    monkeypatch.chdir(tmp_path)
+    make_run(tmp_path / "out" / "gan_vanilla")
+    make_run(tmp_path / "out" / "gan_lsgan", "lsgan")
+    for _ in range(2):  # the second time, the glob would have matched a table out/gan_*.md
+        rows = evaluate_gan.main(sorted(glob.glob("out/gan_*")) + ["--classifier", "classifier.npz"])
+        assert len(rows) == 3
+    assert "lsgan (5 it" in (tmp_path / "out" / "scores_gan.md").read_text()
+
+
+def test_each_run_is_written_as_soon_as_it_is_scored(tmp_path, cheap_scoring):
+    first = make_run(tmp_path / "gan_a")
+    broken = make_run(tmp_path / "gan_broken")
+    table = tmp_path / "scores.md"
+    with pytest.raises(RuntimeError, match="killed while scoring"):
+        evaluate_gan.main([str(first), str(broken), "--classifier", str(tmp_path / "classifier.npz"),
+                           "--table", str(table), "-n", "3"])
+    text = table.read_text()
+    assert "real test digits" in text and "vanilla (5 it, 0.1 ep)" in text
+    assert cheap_scoring == [str(first)]
+
+
+# -- read-only files ----------------------------------------------------------------------------
+
+WRITERS = [
+    ("save_npz_atomic", lambda p: save_npz_atomic(p, {"x": np.ones(2)})),
+    ("write_text_atomic", lambda p: write_text_atomic(p, "new")),
+]
+
+
+@pytest.mark.parametrize("name, write", WRITERS)
+def test_read_only_file_is_not_replaced(tmp_path, name, write):
+    path = tmp_path / "kept.bin"
+    path.write_bytes(b"precious")
+    os.chmod(path, 0o444)
+    try:
+        # root may write anything, so the mode itself is what must be respected
+        with pytest.raises(PermissionError, match=r"kept.bin' is read-only \(mode 444\)"):
+            write(path)
+        assert path.read_bytes() == b"precious"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+        assert os.listdir(tmp_path) == ["kept.bin"]  # no temporary left behind
+    finally:
+        os.chmod(path, 0o644)
+
+
+@pytest.mark.parametrize("name, write", WRITERS)
+def test_saving_over_a_file_keeps_its_mode(tmp_path, name, write):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o640)
+    write(path)
+    assert path.read_bytes() != b"old"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_overwrite_refuses_a_read_only_run(tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    os.chmod(run / "checkpoint.npz", 0o444)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    try:
+        with pytest.raises(PermissionError, match="read-only"):
+            gan_demo.main(["--quick", "--batch-size", "16", "--out", str(run), "--overwrite"])
+        assert (run / "checkpoint.npz").exists()
+    finally:
+        os.chmod(run / "checkpoint.npz", 0o644)
+
+
+def test_failed_save_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(path) as tmp:
+            open(tmp, "w").write("half")
+            raise RuntimeError("disk full")
+    assert path.read_text() == "old" and os.listdir(tmp_path) == ["c.txt"]
+
+
+def test_remove_stale_temporaries_only_touches_that_file(tmp_path):
+    for name in (".a.npz.x1.tmp", ".a.npz.x2.tmp", ".b.npz.x3.tmp", "a.npz"):
+        (tmp_path / name).write_text("")
+    removed = remove_stale_temporaries(tmp_path / "a.npz")
+    assert sorted(os.path.basename(p) for p in removed) == [".a.npz.x1.tmp", ".a.npz.x2.tmp"]
+    assert sorted(os.listdir(tmp_path)) == [".b.npz.x3.tmp", "a.npz"]
+
+
+# -- NaN stops training -------------------------------------------------------------------------
+
+def test_a_nan_loss_stops_the_mnist_classifier_before_saving(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_mnist_classifier, "load_mnist", fake_mnist)
+    monkeypatch.setattr(train_mnist_classifier, "train_epoch",
+                        lambda *a, **k: [2.3, 2.2, float("nan"), 2.0])
+    with pytest.raises(FloatingPointError,
+                       match="train_mnist_classifier.py: loss is NaN at iteration 3.*--lr"):
+        train_mnist_classifier.main(["--epochs", "2", "--out", str(tmp_path)])
+    assert not (tmp_path / "classifier.npz").exists()
+
+
+def test_a_nan_loss_stops_style_transfer(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_style_transfer(*args, callback=None, num_iters=None, **kwargs):
+        history = {"total": []}
+        for t, loss in enumerate([5.0, 4.0, float("nan"), 3.0]):
+            history["total"].append(loss)
+            seen.append(t)
+            callback(t, None, history)
+
+    monkeypatch.setattr(style_transfer, "load_squeezenet", lambda *a: None)
+    monkeypatch.setattr(style_transfer, "image_path", lambda name, data: name)
+    monkeypatch.setattr(style_transfer, "style_transfer", fake_style_transfer)
+    with pytest.raises(FloatingPointError, match=r"style_transfer.py \(texture\): loss is NaN at "
+                                                 "iteration 3"):
+        style_transfer.main(["--preset", "texture", "--out", str(tmp_path)])
+    assert seen == [0, 1, 2]  # stopped at once
+
+
+def test_read_only_outputs_are_found_before_training(tmp_path, monkeypatch):
+    os.makedirs(tmp_path / "cls")
+    (tmp_path / "cls" / "classifier.npz").write_bytes(b"kept")
+    os.chmod(tmp_path / "cls" / "classifier.npz", 0o444)
+    monkeypatch.setattr(train_mnist_classifier, "load_mnist", no_work)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    monkeypatch.setattr(style_transfer, "style_transfer", no_work)
+    monkeypatch.setattr(style_transfer, "load_squeezenet", lambda *a: None)
+    monkeypatch.setattr(style_transfer, "image_path", lambda name, data: name)
+    (tmp_path / "texture_losses.png").write_bytes(b"kept")
+    os.chmod(tmp_path / "texture_losses.png", 0o444)
+    try:
+        with pytest.raises(PermissionError, match="classifier.npz' is read-only"):
+            train_mnist_classifier.main(["--out", str(tmp_path / "cls")])
+        with pytest.raises(PermissionError, match="texture_losses.png' is read-only"):
+            style_transfer.main(["--preset", "texture", "--out", str(tmp_path)])
+        os.makedirs(tmp_path / "run")
+        (tmp_path / "run" / "generator.npz").write_bytes(b"kept")
+        os.chmod(tmp_path / "run" / "generator.npz", 0o444)
+        with pytest.raises(PermissionError, match="generator.npz' is read-only"):
+            gan_demo.main(["--out", str(tmp_path / "run"), "--overwrite"])
+        assert (tmp_path / "run" / "generator.npz").read_bytes() == b"kept"
+    finally:
+        for path in tmp_path.rglob("*"):
+            os.chmod(path, 0o755)
+
+
+def test_damaged_options_file_is_reported(tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    small_gan(run)
+    (run / "options.json").write_text('{"seed": ')
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--quick", "--batch-size", "16", "--out", str(run), "--resume"])
+    assert "options.json is damaged" in err
