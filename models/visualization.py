@@ -85,13 +85,16 @@ def class_index(target, class_names, who="class_index") -> int:
         raise TypeError(f"{who}: a class is an int index or a str name, got "
                         f"{type(target).__name__} {target!r}.")
     wanted = target.strip().lower()
+    spellings = {}  # every lower-case full name and synonym -> the full names it belongs to
     for k, name in enumerate(class_names):
-        synonyms = [s.strip().lower() for s in name.split(",")]
-        if wanted == name.lower() or wanted in synonyms:
-            return k
-    close = difflib.get_close_matches(wanted, [c.lower() for c in class_names], n=5, cutoff=0.5)
-    hint = (f" Did you mean: {', '.join(repr(c) for c in close)}?" if close
-            else " Give a class index 0..999 or an exact name from imagenet_classes.txt.")
+        for s in [name] + name.split(","):
+            spellings.setdefault(s.strip().lower(), []).append(k)
+    if wanted in spellings:
+        return spellings[wanted][0]
+    close = difflib.get_close_matches(wanted, list(spellings), n=5, cutoff=0.6)
+    suggestions = list(dict.fromkeys(class_names[k] for s in close for k in spellings[s]))
+    hint = (f" Did you mean: {', '.join(repr(c) for c in suggestions)}?" if suggestions
+            else f" Give a class index 0..{n - 1} or a name from imagenet_classes.txt.")
     raise ValueError(f"{who}: unknown class name {target!r}.{hint}")
 
 
