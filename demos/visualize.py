@@ -221,6 +221,9 @@ def main(argv=None):
                    help="also compare the images without L2 / jitter / blur")
 
     args = p.parse_args(argv)
+    if args.command == "classviz" and (args.iters < 1 or args.gif_every < 1):
+        p.error(f"classviz: --iters and --gif-every must be at least 1, got {args.iters} "
+                f"and {args.gif_every}.")
     names = load_class_names(args.data)  # before the model: a bad --data fails fast
     os.makedirs(args.out, exist_ok=True)
     model = load_squeezenet(args.weights, args.data)
@@ -232,4 +235,4 @@ if __name__ == "__main__":
     try:
         main()
     except (ValueError, TypeError, DataNotFoundError) as e:
-        sys.exit(f"visualize: {e}")
+        sys.exit(f"error: {e}")

@@ -113,6 +113,9 @@ def _as_images(X, who, single=False) -> np.ndarray:
     if a.ndim != 4 or a.shape[1] != 3:
         raise ValueError(f"{who}: expected normalised images of shape (N, 3, H, W), got "
                          f"{a.shape}. Use models.images.preprocess to prepare an image.")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise ValueError(f"{who}: expected normalised float images, got dtype {a.dtype}; raw "
+                         "0..255 pixels must go through models.images.preprocess first.")
     if single and a.shape[0] != 1:
         raise ValueError(f"{who}: expected one image of shape (1, 3, H, W), got {a.shape}; "
                          "pass X[i:i + 1] to pick image i.")
@@ -126,7 +129,7 @@ def _check_classes(y, num_classes, who, name="y"):
                          f"classes 0..{num_classes - 1}.")
 
 
-def score_gradient(model, X: np.ndarray, y: np.ndarray, who="score_gradient"):
+def score_gradient(model, X: np.ndarray, y: np.ndarray, who="score_gradient", name="y"):
     """Scores (N, K) and d(sum_i s[i, y_i]) / dX (N, 3, H, W), both NumPy.
 
     Summing the chosen scores of the batch is fine because image i's score depends on
@@ -134,7 +137,7 @@ def score_gradient(model, X: np.ndarray, y: np.ndarray, who="score_gradient"):
     """
     x = Tensor(X, requires_grad=True)
     scores = model(x)
-    _check_classes(y, scores.shape[1], who)
+    _check_classes(y, scores.shape[1], who, name)
     chosen = np.zeros(scores.shape, scores.dtype)  # one-hot: picks s[i, y_i] in each row
     chosen[np.arange(len(y)), y] = 1
     (g,) = tg.grad((scores * Tensor(chosen)).sum(), x)
@@ -189,7 +192,7 @@ def make_fooling_image(model, X, target_y, lr=1.0, max_iters=100):
     y = np.array([target_y])
     img = X.copy()
     for step in range(max_iters + 1):
-        scores, g = score_gradient(model, img, y, who)  # also checks target_y
+        scores, g = score_gradient(model, img, y, who, "target_y")  # checks target_y
         predicted = int(scores[0].argmax())
         if predicted == target_y:
             return img, step

@@ -65,6 +65,8 @@ def test_saliency_input_errors():
     X = np.zeros((2, 3, 6, 6), np.float32)
     with pytest.raises(ValueError, match=r"saliency_maps: expected normalised images of shape \(N, 3"):
         saliency_maps(model, np.zeros((2, 4, 6, 6), np.float32), [0, 1])
+    with pytest.raises(ValueError, match="saliency_maps: expected normalised float images, got dtype uint8"):
+        saliency_maps(model, np.zeros((2, 3, 6, 6), np.uint8), [0, 1])
     with pytest.raises(ValueError, match="saliency_maps: y must be 2 integer class indices"):
         saliency_maps(model, X, [0, 1, 2])
     with pytest.raises(ValueError, match=r"saliency_maps: y holds class 7, out of range.*0\.\.4"):
@@ -98,7 +100,7 @@ def test_fooling_input_errors():
         make_fooling_image(model, np.zeros((2, 3, 6, 6), np.float32), 1)
     with pytest.raises(TypeError, match="make_fooling_image: target_y must be an int"):
         make_fooling_image(model, np.zeros((1, 3, 6, 6), np.float32), "tarantula")
-    with pytest.raises(ValueError, match="make_fooling_image: y holds class 5, out of range"):
+    with pytest.raises(ValueError, match="make_fooling_image: target_y holds class 5, out of range"):
         make_fooling_image(model, np.zeros((1, 3, 6, 6), np.float32), 5)
 
 
