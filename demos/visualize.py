@@ -19,10 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from demos.args import nonnegative_float, nonnegative_int, positive_float, positive_int  # noqa: E402
 from demos.plotting import save_figure, save_image  # noqa: E402
 from models.data import DataNotFoundError  # noqa: E402
 from models.images import deprocess  # noqa: E402
-from models.squeezenet import classify, load_squeezenet  # noqa: E402
+from models.squeezenet import classifier_weights, classify, load_squeezenet  # noqa: E402
 from models.visualization import (FoolingError, class_index, class_visualization,  # noqa: E402
                                   load_class_names, load_imagenet_val, make_fooling_image,
                                   saliency_maps, select_images)
@@ -190,8 +191,9 @@ def main(argv=None):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", default="out/visualize", help="output folder")
     common.add_argument("--data", help="data directory; default $TINYGRAD_CS_DATA")
-    common.add_argument("--weights", default="onnxzoo",
-                        help="onnxzoo, torchvision-pth, or a .npz/.pth path")
+    common.add_argument("--weights", help="torchvision-pth, onnxzoo, or a .npz/.pth path "
+                                          "(default: onnxzoo if the data directory has it, "
+                                          "else torchvision-pth)")
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -203,30 +205,27 @@ def main(argv=None):
     f = sub.add_parser("fool", parents=[common], help="fool the model with a tiny change")
     f.add_argument("--image", type=int, default=0, help="index into the 25-image sample")
     f.add_argument("--target", required=True, help="class index or name, e.g. stingray")
-    f.add_argument("--lr", type=float, default=1.0, help="L2 length of each step")
-    f.add_argument("--max-iters", type=int, default=100)
+    f.add_argument("--lr", type=positive_float, default=1.0, help="L2 length of each step")
+    f.add_argument("--max-iters", type=nonnegative_int, default=100)
 
     c = sub.add_parser("classviz", parents=[common], help="grow an image of a class from noise")
     c.add_argument("classes", nargs="+", help="class indices or names, e.g. tarantula 366")
-    c.add_argument("--iters", type=int, default=100)
-    c.add_argument("--lr", type=float, default=25.0)
-    c.add_argument("--l2-reg", type=float, default=1e-3)
-    c.add_argument("--blur-every", type=int, default=10)
-    c.add_argument("--max-jitter", type=int, default=16)
-    c.add_argument("--size", type=int, default=224, help="image side in pixels")
+    c.add_argument("--iters", type=positive_int, default=100)
+    c.add_argument("--lr", type=positive_float, default=25.0)
+    c.add_argument("--l2-reg", type=nonnegative_float, default=1e-3)
+    c.add_argument("--blur-every", type=nonnegative_int, default=10, help="0: never blur")
+    c.add_argument("--max-jitter", type=nonnegative_int, default=16)
+    c.add_argument("--size", type=positive_int, default=224, help="image side in pixels")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--gif", action="store_true", help="also save a GIF of the ascent")
-    c.add_argument("--gif-every", type=int, default=5)
+    c.add_argument("--gif-every", type=positive_int, default=5)
     c.add_argument("--priors", action="store_true",
                    help="also compare the images without L2 / jitter / blur")
 
     args = p.parse_args(argv)
-    if args.command == "classviz" and (args.iters < 1 or args.gif_every < 1):
-        p.error(f"classviz: --iters and --gif-every must be at least 1, got {args.iters} "
-                f"and {args.gif_every}.")
     names = load_class_names(args.data)  # before the model: a bad --data fails fast
     os.makedirs(args.out, exist_ok=True)
-    model = load_squeezenet(args.weights, args.data)
+    model = load_squeezenet(args.weights or classifier_weights(args.data), args.data)
     run = {"saliency": run_saliency, "fool": run_fool, "classviz": run_classviz}[args.command]
     return run(args, model, names)
 
