@@ -132,3 +132,12 @@ def test_after_backward_the_freed_graph_is_a_clear_error():
     y.backward()
     with pytest.raises(RuntimeError, match="draw_graph: .*freed.*retain_graph=True"):
         draw_graph(y)
+
+
+def test_an_op_that_keeps_no_attributes_shows_the_settings_it_was_called_with():
+    import tinygrad_cs as tg
+    from tinygrad_cs import functional as F
+    x = tg.randn(1, 1, 4, 4, requires_grad=True)
+    dot = tg.draw_graph(F.max_pool2d(x, 3, stride=1, padding=1).sum())
+    line = next(l for l in dot.splitlines() if "MaxPool2d" in l)
+    assert "kernel=(3, 3)" in line and "stride=(1, 1)" in line and "padding=(1, 1)" in line

@@ -126,6 +126,7 @@ class Function:
             return Tensor._from_op(out_data, None)
         node.inputs = tensors
         node.out_data = out_data
+        node.attrs = attrs  # the op's settings (stride, axis, ...), for draw_graph
         node.freed = False
         return Tensor._from_op(out_data, node)
 

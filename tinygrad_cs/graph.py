@@ -34,7 +34,7 @@ STYLES = {
 }
 
 # Function attributes that belong to the autograd machinery, not to the op's settings
-_MACHINERY = {"inputs", "out_data", "freed", "needs_input_grad"}
+_MACHINERY = {"inputs", "out_data", "freed", "needs_input_grad", "attrs"}
 
 
 def draw_graph(tensor, path=None, name="tinygrad", params=None, module=None) -> str:
@@ -135,19 +135,19 @@ def _collect(tensor, names):
 
 
 def op_attributes(node, width=30) -> str:
-    """The op's settings, read off the Function instance: every public attribute that is
-    a short plain value (number, string, dtype, tuple of numbers), e.g. "stride=(2, 2)".
+    """The op's settings: every public attribute of the Function instance that is a short
+    plain value (number, string, dtype, tuple of numbers), e.g. "stride=(2, 2)"; for an op
+    that keeps none, the keyword arguments it was applied with.
 
     Arrays (saved for backward) and the autograd bookkeeping are left out.  Lines are
     wrapped at about ``width`` characters.
     """
-    parts = []
-    for key, value in vars(node).items():
-        if key.startswith(("_", "saved")) or key in _MACHINERY:
-            continue
-        shown = _short(value)
-        if shown is not None:
-            parts.append(f"{key}={shown}")
+    def settings(pairs):
+        shown = ((key, _short(value)) for key, value in pairs
+                 if not key.startswith(("_", "saved")) and key not in _MACHINERY)
+        return [f"{key}={text}" for key, text in shown if text is not None]
+
+    parts = settings(vars(node).items()) or settings(getattr(node, "attrs", {}).items())
     lines, line = [], ""
     for part in parts:
         if line and len(line) + len(part) + 2 > width:
