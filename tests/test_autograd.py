@@ -235,3 +235,42 @@ def test_draw_graph(tmp_path):
     assert dot.startswith("digraph") and "Exp" in dot and "Mul" in dot and "Sum" in dot
     assert (tmp_path / "g.dot").read_text() == dot
     assert dot.count("->") == 5  # x->Exp, Exp->Mul, x->Mul, Mul->Sum, Sum->y
+
+
+def test_each_leaf_gets_a_gradient_array_of_its_own_that_can_be_written():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    ((a + b) * Tensor([5.0, 6.0])).sum().backward()     # Add passes one g to both inputs
+    assert a.grad.data is not b.grad.data
+    np.clip(a.grad.data, -1, 1, out=a.grad.data)           # clipping one leaves the other
+    np.testing.assert_array_equal(b.grad.data, [5.0, 6.0])
+    c = Tensor([1.0, 2.0], requires_grad=True)
+    c.sum().backward()                                     # a sum's gradient: a broadcast view
+    c.grad.data += 1
+    np.testing.assert_array_equal(c.grad.data, [2.0, 2.0])
+
+
+def test_mistakes_in_a_new_op_are_named():
+    from tinygrad_cs.registry import FUNCTIONS
+
+    class ReturnsTensor(tg.Function):
+        def forward(self, x):
+            return Tensor(x)
+
+    class BackwardInNumpy(tg.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, g):
+            return 2 * g.data
+
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(TypeError, match="ReturnsTensor.forward returned a Tensor"):
+            ReturnsTensor.apply(x)
+        with pytest.raises(TypeError, match="BackwardInNumpy.backward returned a ndarray for "
+                                            "input 0; backward must return Tensors"):
+            BackwardInNumpy.apply(x).sum().backward()
+    finally:
+        FUNCTIONS.pop("ReturnsTensor", None)
+        FUNCTIONS.pop("BackwardInNumpy", None)

@@ -68,6 +68,20 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+def _forward_result(op, out):
+    """A forward's result as an array; a Tensor or a non-numeric result is a mistake in the
+    op, named here rather than failing somewhere later."""
+    if isinstance(out, _tensor_class()):
+        raise TypeError(f"{op.__name__}.forward returned a Tensor; forward works on NumPy "
+                        "arrays and must return one (write Tensor-op formulas in backward, "
+                        "or the whole op as a function of Tensor ops).")
+    array = np.asarray(out)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{op.__name__}.forward returned {type(out).__name__} with dtype "
+                        f"{array.dtype}; it must return a numeric NumPy array.")
+    return array
+
+
 def _tensor_class():
     """The Tensor class (tensor.py imports this module, so it cannot be imported at the top)."""
     global _Tensor
@@ -122,6 +136,8 @@ class Function:
         node = cls()
         node.needs_input_grad = needs  # set before forward, which may save less when False
         out_data = node.forward(*[t.data for t in tensors], **attrs)
+        if not isinstance(out_data, np.ndarray):
+            out_data = _forward_result(cls, out_data)
         if True not in needs:  # nothing to differentiate (or inside no_grad)
             return Tensor._from_op(out_data, None)
         node.inputs = tensors
@@ -226,6 +242,7 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     does) their gradients are returned instead and no ``.grad`` is touched; only the part of
     the graph that leads to those inputs is visited.
     """
+    Tensor = _tensor_class()
     if retain_graph is None:
         retain_graph = create_graph
     node_grads = _GradientSums(in_place=not create_graph)  # id(node) -> its output's grad
@@ -274,9 +291,14 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
             input_grads = node.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for t, need, gi in zip(node.inputs, mask, input_grads):
+            for i, (t, need, gi) in enumerate(zip(node.inputs, mask, input_grads)):
                 if not need or gi is None:
                     continue
+                if not isinstance(gi, Tensor):
+                    raise TypeError(
+                        f"{type(node).__name__}.backward returned a {type(gi).__name__} for "
+                        f"input {i}; backward must return Tensors (or None), computed with "
+                        "Tensor ops, so that create_graph=True can differentiate them again.")
                 if gi.data.dtype != t.data.dtype:
                     gi = gi.astype(t.data.dtype)
                 if t.grad_fn is None:
@@ -293,9 +315,18 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
         return [leaf_grads.sums.get(id(t)) if t.grad_fn is None
                 else captured.get(id(t.grad_fn)) for t in inputs]
 
-    # Tensor.backward: accumulate into the leaves' .grad, as PyTorch does.
+    # Tensor.backward: accumulate into the leaves' .grad, as PyTorch does.  Each leaf gets
+    # an array of its own that can be written to: a gradient that an op passed on unchanged
+    # (a + b gives both a and b the same g; a sum's gradient is a read-only broadcast view)
+    # is copied first.
+    handed_out = set()
     for key, g in leaf_grads.sums.items():
         leaf = leaves[key]
+        if not create_graph and key not in leaf_grads.owned:
+            d = g.data
+            if id(d) in handed_out or not (d.flags.owndata and d.flags.writeable):
+                g = Tensor(np.array(d))
+            handed_out.add(id(g.data))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     return None
 

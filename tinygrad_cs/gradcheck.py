@@ -94,8 +94,9 @@ def _analytic_jacobians(outputs, diff_inputs):
 
 
 _DATA_HINT = (" Hint: the analytic value is exactly 0. Work done on `.data` (NumPy arrays) is "
-              "not recorded by autograd, so no gradient flows through it: a forward must use "
-              "Tensor ops, and so must a backward that is to be differentiated again.")
+              "not recorded by autograd, so no gradient flows through it: the function "
+              "checked must use Tensor ops, and so must an op's backward that is to be "
+              "differentiated again (an op's forward works on arrays: that is fine).")
 
 
 def _describe(names, i, shape):
@@ -106,8 +107,9 @@ def _describe(names, i, shape):
 
 def _unused_message(name, what):
     return (f"{name}: {what} does not affect the output: does the function use a tensor it "
-            "captured instead of its argument? (If the input is meant to be unused, pass "
-            "allow_unused=True.)")
+            "captured instead of its argument? (If its derivative is really 0 at every point "
+            "checked, as ReLU's is at negative inputs, check at other points; if the input "
+            "is meant to be unused, pass allow_unused=True.)")
 
 
 def _report(name, what, shape, analytic, numeric, atol, rtol, out_sizes):
