@@ -10,13 +10,15 @@ import numpy as np
 import layers as nn
 import tinygrad_cs.functional as F
 from tinygrad_cs import Tensor, grad
+from tinygrad_cs.random import get_rng
 
 NOISE_DIM = 96
 
 
 def sample_noise(batch_size, dim=NOISE_DIM, seed=None) -> Tensor:
-    """(batch_size, dim) uniform in [-1, 1], float32.  ``seed`` may be an int or a tuple."""
-    rng = np.random.default_rng(seed)
+    """(batch_size, dim) uniform in [-1, 1], float32.  ``seed`` may be an int or a tuple;
+    without one the noise comes from the global generator (``tg.manual_seed``)."""
+    rng = np.random.default_rng(seed) if seed is not None else get_rng()
     return Tensor(rng.uniform(-1, 1, (batch_size, dim)).astype(np.float32))
 
 

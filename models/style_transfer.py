@@ -20,6 +20,7 @@ from tinygrad_cs import Tensor, no_grad
 import tinygrad_cs.functional as F
 from tinygrad_cs.optim import Adam
 from tinygrad_cs.progress import progress
+from tinygrad_cs.random import get_rng
 
 from .images import MEAN, STD, deprocess, load_image, preprocess
 
@@ -139,7 +140,7 @@ def style_transfer(content_image, style_image, image_size=192, style_size=192, c
         content_target = extract_features(model, content, content_layer)[content_layer]
     targets = style_targets_for(model, style_imgs, style_layers, style_blend_weights)
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed) if seed is not None else get_rng()  # tg.manual_seed
     start = rng.uniform(0, 1, content.shape).astype(np.float32) if init_random else content.data.copy()
     img = Tensor(start, requires_grad=True)
     history = {"content": [], "style": [], "tv": [], "total": []}
