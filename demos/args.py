@@ -78,3 +78,19 @@ def check_finite(loss, iteration, program, hint=""):
         what = "NaN" if math.isnan(loss) else f"infinite ({loss})"
         raise FloatingPointError(f"{program}: loss is {what} at iteration {iteration}; training "
                                  f"has diverged, stopping.{' ' + hint if hint else ''}")
+
+
+# What a user's input can cause: a missing or damaged file, a refused value, a diverged run.
+USER_ERRORS = (ValueError, OSError, FloatingPointError)
+
+
+def run_program(main):
+    """Run a demo's ``main()`` from the command line.  A mistake in the user's input ends
+    the program with its message and exit status 1, without a traceback (which would bury
+    the message); anything else is a bug and keeps its traceback."""
+    import os
+    import sys
+    try:
+        return main()
+    except USER_ERRORS as e:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: error: {e}")

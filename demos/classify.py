@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from demos.args import run_program  # noqa: E402
 from models.data import find_file  # noqa: E402
 from models.images import MEAN, STD, load_image, preprocess  # noqa: E402
 from models.squeezenet import classifier_weights, classify, load_squeezenet  # noqa: E402
@@ -65,4 +66,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_program(main)

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from demos.args import at_least_2  # noqa: E402
+from demos.args import at_least_2, run_program  # noqa: E402
 from models import gan  # noqa: E402
 from models.gan_metrics import class_shares, classifier_score, frechet_distance  # noqa: E402
 from models.gan_training import VARIANTS  # noqa: E402
@@ -110,4 +110,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_program(main)

@@ -20,7 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from demos.args import check_finite, nonnegative_int, positive_float, positive_int  # noqa: E402
+from demos.args import (check_finite, nonnegative_int, positive_float, positive_int,  # noqa: E402
+                        run_program)
 from demos.plotting import image_grid, plot_curves, save_image  # noqa: E402
 from models.gan_training import VARIANTS, GANTrainer  # noqa: E402
 from models.mnist import load_mnist, to_float  # noqa: E402
@@ -157,4 +158,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_program(main)

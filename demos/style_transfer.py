@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from demos.args import (check_finite, nonnegative_float, nonnegative_int, positive_float,  # noqa: E402
-                        positive_int, unit_float)
+                        positive_int, run_program, unit_float)
 from demos.plotting import plot_curves, save_figure, save_image  # noqa: E402
 from models.data import find_file  # noqa: E402
 from models.images import load_image  # noqa: E402
@@ -160,4 +160,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_program(main)

@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from demos.args import check_finite, nonnegative_int, positive_float, positive_int  # noqa: E402
+from demos.args import (check_finite, nonnegative_int, positive_float, positive_int,  # noqa: E402
+                        run_program)
 from demos.plotting import plt, save_figure  # noqa: E402
 from layers import init  # noqa: E402
 from models.mnist import load_mnist  # noqa: E402
@@ -82,4 +83,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_program(main)

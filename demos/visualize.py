@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from demos.args import nonnegative_float, nonnegative_int, positive_float, positive_int  # noqa: E402
+from demos.args import (nonnegative_float, nonnegative_int, positive_float,  # noqa: E402
+                        positive_int, run_program)
 from demos.plotting import save_figure, save_image  # noqa: E402
-from models.data import DataNotFoundError  # noqa: E402
 from models.images import deprocess  # noqa: E402
 from models.squeezenet import classifier_weights, classify, load_squeezenet  # noqa: E402
 from models.visualization import (FoolingError, class_index, class_visualization,  # noqa: E402
@@ -231,7 +231,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (ValueError, TypeError, DataNotFoundError) as e:
-        sys.exit(f"error: {e}")
+    run_program(main)

@@ -44,3 +44,15 @@ def test_mnist_gan_and_evaluation_demos(tmp_path):
     assert rows[0][0] == "real test digits" and 1 <= rows[0][2] <= 10
     assert np.isclose(sum(rows[1][4]), 1.0)
     assert "classifier score" in (tmp_path / "scores.md").read_text()
+
+
+def test_a_user_error_ends_a_demo_with_its_message_not_a_traceback():
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, os.path.join(root, "demos", "style_transfer.py"),
+                          "--preset", "starry_night", "--data", os.path.join(root, "no-such-dir")],
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith("style_transfer.py: error: data directory")
+    assert "Traceback" not in out.stderr
