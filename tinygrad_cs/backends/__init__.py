@@ -11,7 +11,7 @@ themselves.  They call ``kernels.conv2d(...)``, ``kernels.maxpool(...)`` and so 
 
 Choose with the environment variable ``TINYGRAD_CS_BACKEND=reference|fast`` (read once,
 at the first op) or at run time with ``tinygrad_cs.set_backend("reference")``.
-``TINYGRAD_CS_NUMBA=0`` is an older spelling of ``TINYGRAD_CS_BACKEND=reference``.
+``TINYGRAD_CS_NUMBA=0`` is also accepted, meaning ``TINYGRAD_CS_BACKEND=reference``.
 
 Both backends provide exactly the functions named in ``INTERFACE``; a test checks it, and
 that they agree.

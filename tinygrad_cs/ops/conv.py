@@ -116,13 +116,15 @@ class Conv2d(Function):
                   forward=lambda x, w: Case.oracle.conv2d(x, w, stride=(2, 1), padding=(1, 2))),
              Case(lambda x, w: Conv2d.apply(x, w, stride=(2, 2), padding=(1, 1)),
                   [Input((2, 5, 5, 4)), Input((3, 5, 3, 3))],
-                  description="5 channels: the channels-last patch path",
+                  description="5 channels",
                   forward=lambda x, w: Case.oracle.conv2d(x, w, stride=(2, 2), padding=(1, 1)))]
 
 
 class ConvTranspose2d(Function):
     """y = conv_transpose2d(x, w): x (N, C_in, H, W), w (C_in, C_out, kh, kw) ->
-    (N, C_out, Ho, Wo) with Ho = (H - 1) s - 2p + kh + output_padding.
+    (N, C_out, *out_hw).  ``out_hw`` is one of the sizes a stride-s conv2d maps back to
+    (H, W): (H - 1) s - 2p + kh plus up to s - 1 (the functional ``conv_transpose2d``
+    computes it from ``output_padding``).
     dx = conv2d(g, w),  dw = conv2d_weight_grad(g, x).
     """
 
@@ -159,7 +161,7 @@ class ConvTranspose2d(Function):
              Case(lambda x, w: ConvTranspose2d.apply(x, w, stride=(2, 2), padding=(1, 1),
                                                      out_hw=(5, 5)),
                   [Input((2, 3, 3, 3)), Input((3, 5, 3, 3))],
-                  description="5 output channels: the channels-last path",
+                  description="5 output channels",
                   forward=lambda x, w: Case.oracle.conv_transpose2d(x, w, stride=(2, 2),
                                                                        padding=(1, 1)))]
 
@@ -191,7 +193,7 @@ class Conv2dWeightGrad(Function):
                                                                          (1, 1))),
              Case(lambda x, g: Conv2dWeightGrad.apply(x, g, kernel_hw=(2, 2)),
                   [Input((1, 5, 3, 4)), Input((1, 2, 2, 3))],
-                  description="5 channels: the channels-last patch path",
+                  description="5 channels",
                   forward=lambda x, g: Case.oracle.conv2d_weight_grad(x, g, (2, 2)))]
 
 

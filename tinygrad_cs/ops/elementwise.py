@@ -275,10 +275,10 @@ class LeakyRelu(Function):
 
 
 class LeakyReluBackward(Function):
-    """out = g * (1 if x > 0 else alpha): the leaky ReLU's gradient, one fused pass.
+    """out = g * (1 if x > 0 else alpha): the leaky ReLU's gradient.
 
     An op of its own so that it can be differentiated (``create_graph=True``, e.g. the
-    WGAN-GP gradient penalty) without leaving the fused kernel: it is linear in g, so its
+    WGAN-GP gradient penalty) with the same backend routine: it is linear in g, so its
     gradient w.r.t. g is this same op applied to the upstream G.  x only chooses the slope
     (its derivative w.r.t. x is 0 wherever it exists), so x is a constant here, not an input.
     """
@@ -297,8 +297,8 @@ class LeakyReluBackward(Function):
 
 
 class Relu(LeakyRelu):
-    """out = max(x, 0);  dx = g * [x > 0].  A leaky ReLU with slope 0: the same fused
-    kernels (one pass over memory each way) and the same backward."""
+    """out = max(x, 0);  dx = g * [x > 0].  A leaky ReLU with slope 0: the same forward
+    and the same backward."""
 
     def forward(self, x):
         return super().forward(x, 0.0)

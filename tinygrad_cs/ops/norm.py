@@ -1,9 +1,10 @@
 """Batch normalisation.
 
-Training mode uses batch statistics and is one fused op (``BatchNormTrain``).  Its backward
+Training mode uses batch statistics and is one op (``BatchNormTrain``).  Its backward
 has two paths that compute the same thing:
 
-* when nothing is recorded (the usual ``loss.backward()``), the fused kernel on arrays;
+* when nothing is recorded (the usual ``loss.backward()``), the backend's
+  ``batchnorm_backward`` on arrays (backends/reference/batchnorm.py has the formula);
 * under ``create_graph=True`` (double backward, e.g. a WGAN-GP critic with batchnorm), the
   same formula written with Tensor ops, so that it can be differentiated again.
 

@@ -22,8 +22,8 @@ from .im2col_nchw import col2im_nchw, im2col_nchw
 from .matmul import matmul
 from .split import split_batch
 
-# Patch-matrix entries per chunk (2 MB in float32: one core's L2 cache on the 2-core machine
-# measured; a chunk stays there from its im2col to its product).  Forward + both gradients
+# Patch-matrix entries per chunk (2 MB in float32: one core's L2 cache on a 2-core Intel
+# Xeon; a chunk stays there from its im2col to its product).  Forward + both gradients
 # through the ops, one slice of the batch per core, medians of 24 in one process, ms, for
 # 2**17 / 2**18 / 2**19 / 2**20 / 2**21 entries: DCGAN conv2 23.8 / 21.0 / 20.2 / 22.0 /
 # 24.0, its conv1 12.2 / 12.3 / 12.4 / 14.6 / 14.5, the WGAN-GP critic's conv2 43.6 / 36.9 /

@@ -8,7 +8,7 @@ Both cores can share that work in two ways:
    with two threads.  Both cores wait for each other after every step, and each step's
    output, a few MB, is written by both cores and then read by both.
 2. each core runs the whole loop for its own half of the batch: the serial kernels and
-   OpenBLAS on one thread.  A chunk then stays in the core's own cache (2 MB of L2 on the 2-core machine measured)
+   OpenBLAS on one thread.  A chunk then stays in the core's own cache (2 MB of L2 on a 2-core Intel Xeon)
    from its im2col to its product, and the cores meet only at the end.
 
 The second is faster for a batch.  Measured with 2 threads on DCGAN's second convolution
