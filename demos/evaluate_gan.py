@@ -79,7 +79,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="*", help="output folders of demos/gan.py")
     p.add_argument("--classifier", default="out/mnist_classifier/classifier.npz")
-    p.add_argument("--data")
+    p.add_argument("--data", help="data directory holding mnist/mnist.npz (default: $TINYGRAD_CS_DATA, else the download cache)")
     # a covariance (for the Fréchet distance) needs at least 2 samples; thousands are advised
     p.add_argument("-n", type=at_least_2, default=10000,
                    help="samples per generator (at least 2; thousands for a stable score)")

@@ -90,7 +90,7 @@ def main(argv=None):
                         "(overrides --epochs)")
     p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--seed", type=nonnegative_int, default=0)
-    p.add_argument("--data", help="data directory holding mnist/mnist.npz; default $TINYGRAD_CS_DATA")
+    p.add_argument("--data", help="data directory holding mnist/mnist.npz (default: $TINYGRAD_CS_DATA, else the download cache)")
     p.add_argument("--out", default=None, help="output folder (default out/gan_<variant>)")
     p.add_argument("--sample-every", type=positive_int, default=250)
     p.add_argument("--checkpoint-every", type=positive_int, default=250)

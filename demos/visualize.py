@@ -190,7 +190,7 @@ def compare_priors(args, model, names, targets):
 def main(argv=None):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", default="out/visualize", help="output folder")
-    common.add_argument("--data", help="data directory; default $TINYGRAD_CS_DATA")
+    common.add_argument("--data", help="data directory (default: $TINYGRAD_CS_DATA); the 25-image sample is read only from one")
     common.add_argument("--weights", help="torchvision-pth, onnxzoo, or a .npz/.pth path "
                                           "(default: onnxzoo if the data directory has it, "
                                           "else torchvision-pth)")
