@@ -230,3 +230,27 @@ def test_a_float16_network_trains_on_both_backends():
             assert all(p.grad.dtype == np.float16 for p in model.parameters())
     finally:
         tg.set_backend(before)
+
+
+def test_the_backends_agree_on_edge_cases():
+    """Integer data, an empty batch, a slope per element, and Adam's overflow."""
+    ints = np.arange(32).reshape(2, 1, 4, 4)
+    np.testing.assert_array_equal(fast.avgpool(ints, 2, 2, 2, 2, 0, 0, 2, 2),
+                                  reference.avgpool(ints, 2, 2, 2, 2, 0, 0, 2, 2))
+    empty = np.zeros((0, 3, 8, 8), np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    for backend in (reference, fast):
+        y = backend.conv2d(empty, w, (1, 1), (1, 1))
+        assert y.shape == (0, 4, 8, 8), backend.NAME
+        assert backend.conv2d_weight_grad(empty, y, (3, 3), (1, 1), (1, 1)).shape == w.shape
+        assert backend.conv_transpose2d(y, w, (1, 1), (1, 1), (8, 8)).shape == empty.shape
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    slopes = np.array([0.1, 0.2, 0.3], np.float32)
+    np.testing.assert_array_equal(fast.leaky_relu(x, slopes), reference.leaky_relu(x, slopes))
+    states = [[np.ones(3, np.float32), np.zeros(3, np.float32), np.zeros(3, np.float32)]
+              for _ in range(2)]
+    g = np.full(3, 1e30, np.float32)                       # g * g overflows float32
+    with np.errstate(over="ignore"):
+        for backend, (w_, m_, v_) in zip((reference, fast), states):
+            backend.adam_update(w_, g, m_, v_, 0.1, 0.9, 0.999, 1e-8, 1)
+    np.testing.assert_array_equal(states[0][0], states[1][0])

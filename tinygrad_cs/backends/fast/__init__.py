@@ -28,15 +28,18 @@ from . import batchnorm, conv, elementwise, pool  # noqa: E402
 
 NAME = "fast"
 
-# The kernels are compiled for native float32, float64 and int64 arrays (int64: pooling's
-# argmax).  Anything else (float16, big-endian data, bool, ...) is handed to the reference
-# backend, which NumPy handles for every dtype: the same result, only slower.
-KERNEL_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)}
+# The kernels are compiled for native float32 and float64 data (and int64 positions: max
+# pooling's argmax).  Anything else (float16, integers, big-endian data, bool, ...) is
+# handed to the reference backend, which NumPy handles for every dtype: the same result,
+# only slower.
+FLOATS = {np.dtype(np.float32), np.dtype(np.float64)}
+KERNEL_DTYPES = FLOATS | {np.dtype(np.int64)}
 
 
 def _kernels_take(args):
-    return all(a.dtype in KERNEL_DTYPES and a.dtype.isnative
-               for a in args if isinstance(a, np.ndarray))
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    return (not arrays or arrays[0].dtype in FLOATS) and all(
+        a.dtype in KERNEL_DTYPES and a.dtype.isnative for a in arrays)
 
 
 def _or_reference(name, fast):

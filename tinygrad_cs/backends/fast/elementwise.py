@@ -42,11 +42,13 @@ def _flat(a):
 
 
 def leaky_relu(x, alpha):
+    if np.ndim(alpha) != 0:  # a slope per element: NumPy broadcasts it
+        return reference.leaky_relu(x, alpha)
     return sized(_leaky_relu_numba, x.size)(_flat(x), alpha).reshape(x.shape)
 
 
 def leaky_relu_backward(g, x, alpha):
-    if g.shape != x.shape:
+    if g.shape != x.shape or np.ndim(alpha) != 0:
         return reference.leaky_relu_backward(g, x, alpha)
     kernel = sized(_leaky_relu_backward_numba, g.size)
     return kernel(_flat(g), _flat(x), alpha).reshape(g.shape)
@@ -145,14 +147,15 @@ def add_channel_bias(y, b):
 @njit(parallel=True)
 def _adam_numba(wf, gf, mf, vf, lr, b1, b2, eps, step):
     """Flat views of the parameter, its gradient and the two moments, updated in place."""
-    t = wf.dtype.type  # do the arithmetic in the parameters' dtype (float32 is faster)
+    t = wf.dtype.type  # all arithmetic in the parameters' dtype, as the reference does
     step_size = t(lr / (1 - b1 ** step))
     inv_correction2 = t(1 / (1 - b2 ** step))
     b1_, b2_, eps_ = t(b1), t(b2), t(eps)
+    c1, c2 = t(1 - b1), t(1 - b2)
     for i in prange(wf.size):
         gi = gf[i]
-        mi = b1_ * mf[i] + (1 - b1_) * gi
-        vi = b2_ * vf[i] + (1 - b2_) * gi * gi
+        mi = b1_ * mf[i] + c1 * gi
+        vi = b2_ * vf[i] + c2 * (gi * gi)
         mf[i] = mi
         vf[i] = vi
         wf[i] -= step_size * mi / (np.sqrt(vi * inv_correction2) + eps_)

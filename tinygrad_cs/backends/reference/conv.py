@@ -22,7 +22,7 @@ def _weight_rows(w):
 
 def _to_nchw(rows, N, H, W):
     """(N*H*W, C) rows, one per pixel -> a contiguous (N, C, H, W) array."""
-    return np.ascontiguousarray(rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2))
+    return np.ascontiguousarray(rows.reshape(N, H, W, rows.shape[1]).transpose(0, 3, 1, 2))
 
 
 def conv2d(x, w, stride, padding):
