@@ -68,11 +68,14 @@ def current():
     return _current
 
 
+_NAMES = frozenset(INTERFACE)
+
+
 class _Kernels:
     """``kernels.f(...)`` calls ``f`` of the backend in use."""
 
     def __getattr__(self, name):
-        if name not in INTERFACE:
+        if name not in _NAMES:
             raise AttributeError(f"no backend function {name!r}; the interface is "
                                  f"{', '.join(INTERFACE)}.")
         return getattr(current(), name)
