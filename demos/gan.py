@@ -6,7 +6,9 @@
 
 A folder that already holds a run is never started over silently: give --resume to continue
 it (with the same --variant, --seed, --batch-size, --quick and --critic-batchnorm) or
---overwrite to start again.
+--overwrite to start again (which deletes the old run's checkpoint, samples and curves, and
+nothing else).  A run stopped before its first checkpoint has nothing to resume: running the
+same command again starts it anew.
 
 Shows D/G losses in a progress bar; saves 4x4 and 8x8 sample grids from a fixed noise batch
 every --sample-every iterations and at the end, the loss curves, and a checkpoint (written

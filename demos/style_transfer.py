@@ -5,7 +5,9 @@
     python demos/style_transfer.py --content my.jpg --style a.jpg b.jpg --blend 0.7 0.3
 
 Presets (content: tubingen.jpg, content layer 3, style layers 1,4,6,7, 192 px):
-composition_vii, the_scream, starry_night, feature_inversion, texture.
+composition_vii, the_scream, starry_night, feature_inversion, texture.  A result is named
+after its preset; with your own --style it is "custom", or "<preset>_custom" for each
+preset of --preset all.
 The network's weights and the preset images come from the data directory (--data DIR or
 TINYGRAD_CS_DATA) if one is given, else from the download cache; the first run downloads
 what is missing (torchvision's SqueezeNet 1.1 and the images, about 6 MB).

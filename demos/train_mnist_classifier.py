@@ -3,6 +3,7 @@
     python demos/train_mnist_classifier.py --data DIR --epochs 4 --out out/mnist_classifier
 
 Saves the weights (``classifier.npz``), a loss/accuracy plot and prints the time per epoch.
+A classifier already saved in --out is kept unless --overwrite is given.
 The trained model scores GAN samples in ``demos/evaluate_gan.py``.
 """
 import argparse
