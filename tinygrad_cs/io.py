@@ -5,8 +5,10 @@ in the middle of writing) never sees a half-written checkpoint, image or plot:
 ``os.replace`` swaps the complete file in at once.  A file the user made read-only is
 never replaced.
 
-Reading: ``load_npz`` never unpickles (so it never runs code) and turns the many ways a
-damaged file fails inside NumPy or zipfile into one clear message.
+Reading: ``load_npz`` never unpickles (so it never runs code), checks every member's
+``.npy`` header against the member's size before loading anything (a header can claim a
+terabyte), and turns the many ways a damaged file fails inside NumPy or zipfile into one
+clear message.
 """
 import contextlib
 import glob
