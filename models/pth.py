@@ -17,12 +17,12 @@ Two layouts are supported:
 A hostile file can also lie about where a tensor's numbers are: its offset, sizes and
 strides are checked against the storage's length before any view is made, so no tensor
 can read outside its storage.  Other lies are caught before they cost time or memory: a
-storage member whose unzipped size differs from its element count in the pickle (a "zip bomb" is a
-small member that unzips to gigabytes) is refused from the zip directory alone, a storage
-shared by many tensors is read once, and the unpickled structure is walked visiting each
-object once (a pickle can share one list in 2**40 places), refusing cycles and nesting far
-deeper than a state dict has.  bfloat16 storages are converted to float32.  A damaged
-(truncated or corrupt) file is reported as such, not as an unsafe one.
+storage member whose unzipped size differs from its element count in the pickle (a "zip
+bomb" is a small member that unzips to gigabytes) is refused from the zip directory
+alone, a storage shared by many tensors is read once, and the unpickled structure is
+walked visiting each object once (a pickle can share one list in 2**40 places), refusing
+cycles and nesting far deeper than a state dict has.  bfloat16 storages are converted to
+float32.  A damaged (truncated or corrupt) file is reported as such, not as an unsafe one.
 """
 from __future__ import annotations
 
