@@ -33,6 +33,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not args.images and not args.val25:
         p.error("give image files or --val25")
+    folders = [path for path in args.images if os.path.isdir(path)]
+    if folders:
+        p.error(f"{', '.join(folders)}: a folder, not an image file; give the image files in it "
+                "(such as DIR/*.jpg)")
     missing = [path for path in args.images if not os.path.isfile(path)]
     if missing:
         p.error(f"no such image file: {', '.join(missing)}")

@@ -67,6 +67,11 @@ def scores(model, digits, test_features):
             class_shares(probs))
 
 
+# 10,000 samples already give scores that change little from one draw to the next; far more
+# only take longer and hold every sample and its features in memory at once
+MAX_SAMPLES = 100_000
+
+
 def format_table(rows) -> str:
     lines = ["| samples | ms/iter | classifier score | Fréchet distance | digit shares 0..9 (%) |",
              "|---|---|---|---|---|"]
@@ -87,10 +92,22 @@ def main(argv=None):
     p.add_argument("--test-limit", type=at_least_2, default=None,
                    help="use only the first N test digits (quick runs; at least 2)")
     args = p.parse_args(argv)
-    infos = [read_run(p, run, args.table) for run in args.runs]  # every check before any work
+    if not args.runs:
+        p.error("no run folders given; give one or more output folders of demos/gan.py "
+                "(such as out/gan_*)")
+    if args.n > MAX_SAMPLES:
+        p.error(f"-n {args.n}: at most {MAX_SAMPLES} samples per generator; more take long and "
+                "all stay in memory, while 10000 already give stable scores")
+    check_replaceable(args.table)  # a table that cannot be written fails now, not after scoring
+    runs = []
+    for run in args.runs:  # the same folder given twice (a repeated glob, say) is scored once
+        if any(os.path.realpath(run) == os.path.realpath(r) for r in runs):
+            print(f"note: {run} is given more than once; scoring it once", flush=True)
+        else:
+            runs.append(run)
+    infos = [read_run(p, run, args.table) for run in runs]  # every check before any work
     if not os.path.exists(args.classifier):
         p.error(f"no classifier at {args.classifier}; train one with demos/train_mnist_classifier.py")
-    check_replaceable(args.table)
     model = MNISTClassifier()
     model.load(args.classifier)
     data = load_mnist(args.data)
@@ -98,7 +115,7 @@ def main(argv=None):
     test_feats = features(model, x_test)
     rows = [("real test digits", "-", *scores(model, x_test, test_feats))]
     os.makedirs(os.path.dirname(os.path.abspath(args.table)), exist_ok=True)
-    for run, info in zip(args.runs, infos):
+    for run, info in zip(runs, infos):
         digits = generate(run, info, args.n)
         label = f"{info['variant']} ({info['iterations']} it, {info['epochs']:.1f} ep)"
         rows.append((label, f"{info['ms_per_iteration']:.0f}", *scores(model, digits, test_feats)))

@@ -6,7 +6,9 @@
 
 A folder that already holds a run is never started over silently: give --resume to continue
 it (with the same --variant, --seed, --batch-size, --quick and --critic-batchnorm) or
---overwrite to start again.
+--overwrite to start again (which deletes the old run's checkpoint, samples and curves, and
+nothing else).  A run stopped before its first checkpoint has nothing to resume: running the
+same command again starts it anew.
 
 Shows D/G losses in a progress bar; saves 4x4 and 8x8 sample grids from a fixed noise batch
 every --sample-every iterations and at the end, the loss curves, and a checkpoint (written
@@ -15,6 +17,7 @@ atomically).  --resume continues exactly as an uninterrupted run with the same s
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -37,43 +40,81 @@ def save_samples(trainer, out, tag):
 
 # the options that must stay the same for a resumed run to continue the same training
 RUN_OPTIONS = ("variant", "seed", "batch_size", "quick", "critic_batchnorm")
+# the files this program writes into a run folder (and so may delete with --overwrite)
+RUN_FILES = ("checkpoint.npz", "generator.npz", "run.json", "options.json", "losses.png")
+SAMPLE_FILE = re.compile(r"samples_(4x4|8x8)_(iter\d{5,}|final)\.png")
+# variants whose generator has batch norm, which needs two or more samples per batch
+BATCH_NORM_VARIANTS = ("dcgan", "wgan-gp")
+
+
+def run_outputs(out):
+    """The files of ``out`` that a run of this program wrote (never anything else)."""
+    names = os.listdir(out) if os.path.isdir(out) else []
+    return sorted(n for n in names if n in RUN_FILES or SAMPLE_FILE.fullmatch(n))
+
+
+def read_options(p, options_file, fix):
+    try:
+        with open(options_file) as f:
+            return dict(json.load(f))
+    except (ValueError, TypeError) as e:
+        p.error(f"{options_file} is damaged ({e}); {fix}")
 
 
 def check_run_folder(p, args, out):
     """Before any work: refuse to start over an existing run (unless --overwrite), check that
-    --resume has a checkpoint and the run's options, and delete leftovers of a killed save."""
+    --resume has a checkpoint and the run's options, and delete leftovers of a killed save.
+
+    A folder with options.json but no checkpoint holds a run that stopped before its first
+    checkpoint: nothing of it can be resumed, so a plain rerun with the same options starts
+    it again."""
     ckpt, options_file = os.path.join(out, "checkpoint.npz"), os.path.join(out, "options.json")
     if args.resume and args.overwrite:
         p.error("--resume and --overwrite contradict each other; give one of them")
+    if os.path.exists(out) and not os.path.isdir(out):
+        p.error(f"--out: {out} is a file, not a folder; give a folder for the run")
+    options = {k: getattr(args, k) for k in RUN_OPTIONS}
     existing = [n for n in ("checkpoint.npz", "run.json", "options.json", "generator.npz")
                 if os.path.exists(os.path.join(out, n))]
-    if existing and not (args.resume or args.overwrite):
+    unstarted = existing == ["options.json"]
+    if unstarted and not (args.resume or args.overwrite):
+        saved = read_options(p, options_file, "start again with --overwrite")
+        differ = [f"--{k.replace('_', '-')} {saved[k]} (run) vs {options[k]} (now)"
+                  for k in RUN_OPTIONS if k in saved and saved[k] != options[k]]
+        if differ:
+            p.error(f"{out} holds a run that stopped before its first checkpoint, with other "
+                    f"options: {'; '.join(differ)}. Start it again with those options, or "
+                    "start a new one here with --overwrite, or choose another --out")
+        print(f"{out} holds a run that stopped before its first checkpoint; starting it again",
+              flush=True)
+    elif existing and not (args.resume or args.overwrite):
         p.error(f"{out} already holds a run ({', '.join(existing)}); continue it with --resume, "
                 "start it again with --overwrite, or choose another --out")
     for name in ("checkpoint.npz", "generator.npz", "run.json", "options.json"):
         for tmp in remove_stale_temporaries(os.path.join(out, name)):
             print(f"removed {tmp}, left behind by an interrupted save", flush=True)
-    options = {k: getattr(args, k) for k in RUN_OPTIONS}
-    for name in ("checkpoint.npz", "generator.npz", "run.json", "options.json", "losses.png"):
+    for name in RUN_FILES:
         check_replaceable(os.path.join(out, name))  # a read-only output fails now, not later
     if args.resume:
         if not os.path.exists(ckpt):
+            if unstarted:
+                p.error(f"--resume: the run in {out} stopped before its first checkpoint, so "
+                        "there is nothing to resume; start it again without --resume (same "
+                        "options)")
             p.error(f"--resume: no checkpoint at {ckpt}; start a new run without --resume")
         if os.path.exists(options_file):
-            try:
-                with open(options_file) as f:
-                    saved = dict(json.load(f))
-            except (ValueError, TypeError) as e:
-                p.error(f"--resume: {options_file} is damaged ({e}); delete it to resume without "
-                        "checking the options")
+            saved = read_options(p, options_file,
+                                 "delete it to resume without checking the options")
             differ = [f"--{k.replace('_', '-')} {saved[k]} (run) vs {options[k]} (now)"
                       for k in RUN_OPTIONS if k in saved and saved[k] != options[k]]
             if differ:
                 p.error(f"--resume: options differ from the run in {out}: {'; '.join(differ)}. "
                         "Resume with the run's options, or start a new run with --overwrite "
                         "or another --out")
-    elif existing:  # --overwrite: remove the old run first, so it cannot be resumed by mistake
-        for name in existing:
+    elif args.overwrite or unstarted:
+        # a new start (--overwrite, or an unstarted run): remove the old run's outputs first,
+        # so that it cannot be resumed by mistake and its samples are not mixed with the new
+        for name in run_outputs(out):
             os.remove(os.path.join(out, name))
     return options
 
@@ -101,6 +142,9 @@ def main(argv=None):
                    help="WGAN-GP: batch norm in the critic (the paper advises against it)")
     p.add_argument("--quick", action="store_true", help="smoke run: 5,000 digits, a few iterations")
     args = p.parse_args(argv)
+    if args.batch_size < 2 and args.variant in BATCH_NORM_VARIANTS:
+        p.error(f"--batch-size {args.batch_size}: the {args.variant} generator uses batch norm, "
+                "which needs at least 2 samples per batch to normalise over; give 2 or more")
 
     out = args.out or os.path.join("out", f"gan_{args.variant}")
     options = check_run_folder(p, args, out)
@@ -122,6 +166,13 @@ def main(argv=None):
     ckpt = os.path.join(out, "checkpoint.npz")
     if args.resume:
         trainer.load(ckpt)
+        finished = os.path.exists(os.path.join(out, "run.json"))
+        if trainer.iteration > total or (trainer.iteration == total and finished):
+            # nothing is rewritten: run.json and the samples stay those of the real run
+            print(f"--resume: the run in {out} is already at iteration {trainer.iteration} (asked "
+                  f"for {total}); nothing to do. Give a larger --iters or --epochs to train on.",
+                  flush=True)
+            return trainer
         print(f"resumed at iteration {trainer.iteration}", flush=True)
     else:
         write_text_atomic(os.path.join(out, "options.json"), json.dumps(options, indent=1))

@@ -5,7 +5,9 @@
     python demos/style_transfer.py --content my.jpg --style a.jpg b.jpg --blend 0.7 0.3
 
 Presets (content: tubingen.jpg, content layer 3, style layers 1,4,6,7, 192 px):
-composition_vii, the_scream, starry_night, feature_inversion, texture.
+composition_vii, the_scream, starry_night, feature_inversion, texture.  A result is named
+after its preset; with your own --style it is "custom", or "<preset>_custom" for each
+preset of --preset all.
 The network's weights and the preset images come from the data directory (--data DIR or
 TINYGRAD_CS_DATA) if one is given, else from the download cache; the first run downloads
 what is missing (torchvision's SqueezeNet 1.1 and the images, about 6 MB).
@@ -33,6 +35,13 @@ from models.style_transfer import COMMON, PRESETS, style_transfer  # noqa: E402
 from tinygrad_cs.io import atomic_path, check_replaceable  # noqa: E402
 
 
+# SqueezeNet 1.1 has 13 feature layers (models/squeezenet.py): valid layer indices 0..12
+FEATURE_LAYERS = 13
+# the smallest shorter side that passes through all of them: the stride-2 convolution and
+# the three 3x3 stride-2 max pools leave a 1x1 map from 25 pixels, and nothing from 24
+MIN_IMAGE_SIZE = 25
+
+
 def image_path(name, data_dir):
     """A path as given, or a file of styles/ (data directory, cache, or download)."""
     return name if os.path.exists(name) else str(find_file(f"styles/{name}", data_dir))
@@ -57,12 +66,17 @@ def save_gif(frames, path, ms_per_frame=80):
                        duration=ms_per_frame, loop=0)
 
 
+def output_files(name, args):
+    """The files one run writes: result, figure, loss curves and, with --gif, the GIF."""
+    out = os.path.join(args.out, name)
+    return [out + suffix for suffix in
+            (".png", "_figure.png", "_losses.png") + ((".gif",) if args.gif else ())]
+
+
 def run(name, settings, args, model):
     content = image_path(settings["content"], args.data)
     styles = [image_path(s, args.data) for s in settings["style"]]
     out = os.path.join(args.out, name)
-    for suffix in (".png", "_figure.png", "_losses.png") + ((".gif",) if args.gif else ()):
-        check_replaceable(out + suffix)  # a read-only output fails now, not after the work
     t0 = time.perf_counter()
     stamps = []  # when each iteration ended: the loop's own speed, without the set-up
 
@@ -128,6 +142,20 @@ def main(argv=None):
     p.add_argument("--gif-every", type=positive_int, default=5)
     p.add_argument("--seed", type=nonnegative_int, default=0)
     args = p.parse_args(argv)
+    for flag, layers in (("--content-layer", [args.content_layer]), ("--style-layers", args.style_layers)):
+        bad = [k for k in layers or [] if k is not None and k >= FEATURE_LAYERS]
+        if bad:
+            p.error(f"{flag}: layer {bad[0]} does not exist; SqueezeNet has feature layers "
+                    f"0..{FEATURE_LAYERS - 1}")
+    for flag, size in (("--image-size", args.image_size), ("--style-size", args.style_size)):
+        if size is not None and size < MIN_IMAGE_SIZE:
+            p.error(f"{flag}: {size} pixels is too small; SqueezeNet's layers need a shorter "
+                    f"side of at least {MIN_IMAGE_SIZE} pixels")
+    if args.style_scale is not None and round(args.style_scale * (args.image_size or COMMON["image_size"])) < MIN_IMAGE_SIZE:
+        p.error(f"--style-scale: {args.style_scale} x the image size gives a style image under "
+                f"{MIN_IMAGE_SIZE} pixels, too small for SqueezeNet's layers; give a larger scale")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out: {args.out} is a file, not a folder; give a folder for the results")
     if args.blend is not None:
         n_styles = len(args.style) if args.style else 1
         if len(args.blend) != n_styles:
@@ -155,11 +183,19 @@ def main(argv=None):
         settings.update({k: v for k, v in overrides.items() if v is not None})
         if args.init_random:
             settings["init_random"] = True
-        label = name if args.preset != "none" and not args.style else "custom"
+        if args.preset == "none" or (args.style and args.preset != "all"):
+            label = "custom"
+        elif args.style:  # every preset with the user's style: one result per preset
+            label = f"{name}_custom"
+        else:
+            label = name
         # every image and the weights are found (or downloaded) before the first run starts
         settings["content"] = image_path(settings["content"], args.data)
         settings["style"] = [image_path(s, args.data) for s in settings["style"]]
         jobs.append((label, settings))
+    for label, _ in jobs:
+        for path in output_files(label, args):
+            check_replaceable(path)  # an output that cannot be written fails now, not after the work
     model = load_squeezenet(args.weights, args.data)
     os.makedirs(args.out, exist_ok=True)
     for label, settings in jobs:

@@ -3,6 +3,7 @@
     python demos/train_mnist_classifier.py --data DIR --epochs 4 --out out/mnist_classifier
 
 Saves the weights (``classifier.npz``), a loss/accuracy plot and prints the time per epoch.
+A classifier already saved in --out is kept unless --overwrite is given.
 The trained model scores GAN samples in ``demos/evaluate_gan.py``.
 """
 import argparse
@@ -48,9 +49,17 @@ def main(argv=None):
     p.add_argument("--lr", type=positive_float, default=1e-3)
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--train-limit", type=positive_int, default=None, help="use only the first N training images (quick runs)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a classifier already saved in --out")
     args = p.parse_args(argv)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out: {args.out} is a file, not a folder; give a folder for the results")
     for name in ("classifier.npz", "loss.png", "history.json"):
         check_replaceable(os.path.join(args.out, name))  # a read-only output fails now
+    weights = os.path.join(args.out, "classifier.npz")
+    if os.path.exists(weights) and not args.overwrite:
+        # a trained classifier took minutes to make and is what evaluate_gan.py scores with
+        p.error(f"{weights} already exists; replace it with --overwrite, or choose another --out")
 
     data = load_mnist(args.data)
     x_train, y_train = data["x_train"][:args.train_limit], data["y_train"][:args.train_limit]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tinygrad_cs import Tensor
 
@@ -31,6 +31,9 @@ def load_image(path, size=None) -> Image.Image:
     """Open an image file as RGB; with ``size``, resize its shorter side to ``size``.
 
     16-bit grey images (modes "I;16", "I;16B", "I") are scaled from 0..65535 to 0..255.
+    A photo's EXIF orientation tag is applied: a camera stores the pixels as the sensor
+    saw them and records how to turn them upright, so without this a portrait photo
+    would reach the network lying on its side.
     """
     try:
         with warnings.catch_warnings():
@@ -38,6 +41,7 @@ def load_image(path, size=None) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(path)
             img.load()
+            img = ImageOps.exif_transpose(img)  # a new, upright image; unchanged without the tag
     except FileNotFoundError:
         raise FileNotFoundError(f"load_image: no such file {str(path)!r}.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:

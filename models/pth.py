@@ -16,8 +16,13 @@ Two layouts are supported:
 
 A hostile file can also lie about where a tensor's numbers are: its offset, sizes and
 strides are checked against the storage's length before any view is made, so no tensor
-can read outside its storage.  bfloat16 storages are converted to float32.  A damaged
-(truncated or corrupt) file is reported as such, not as an unsafe one.
+can read outside its storage.  Other lies are caught before they cost time or memory: a
+storage member whose unzipped size differs from its element count in the pickle (a "zip
+bomb" is a small member that unzips to gigabytes) is refused from the zip directory
+alone, a storage shared by many tensors is read once, and the unpickled structure is
+walked visiting each object once (a pickle can share one list in 2**40 places), refusing
+cycles and nesting far deeper than a state dict has.  bfloat16 storages are converted to
+float32.  A damaged (truncated or corrupt) file is reported as such, not as an unsafe one.
 """
 from __future__ import annotations
 
@@ -179,14 +184,50 @@ def _storage_array(storage_type, raw, key, path):
     return bfloat16_to_float32(array) if storage_type == BFLOAT16 else array
 
 
-def _resolve(obj):
-    if isinstance(obj, _LazyTensor):
-        return obj.resolve()
-    if isinstance(obj, dict):
-        return collections.OrderedDict((k, _resolve(v)) for k, v in obj.items())
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_resolve(v) for v in obj)
-    return obj
+# A state dict is a flat dict of tensors; these limits are far above any real checkpoint
+# and keep a small hostile pickle (lists nested deep, or one object shared many times)
+# from taking minutes or the whole stack.
+MAX_NODES = 1_000_000  # distinct containers and values visited
+MAX_DEPTH = 100        # nesting of dicts, lists and tuples
+
+
+def _resolve(obj, path="the file"):
+    """Replace every tensor stand-in by its array, visiting each object once.
+
+    A pickle can share one object in many places (``[x, x]`` nested 40 deep is 2**40
+    paths to the same few lists), so results are memoized by ``id``: a shared object is
+    resolved once and shared in the result too.  A container that holds itself (a cycle)
+    or structures past MAX_NODES / MAX_DEPTH are refused as damaged or hostile."""
+    done, in_progress = {}, set()
+
+    def visit(o, depth):
+        key = id(o)
+        if key in done:
+            return done[key]
+        if key in in_progress:
+            raise _damaged(path, f"a {type(o).__name__} contains itself; a state dict never "
+                                 "does (hostile or corrupt pickle)")
+        if depth > MAX_DEPTH:
+            raise _damaged(path, f"containers nested more than {MAX_DEPTH} deep; a state dict "
+                                 "is a flat dict of tensors (hostile or corrupt pickle)")
+        if len(done) >= MAX_NODES:
+            raise _damaged(path, f"more than {MAX_NODES} objects; far more than a state dict "
+                                 "holds (hostile or corrupt pickle)")
+        in_progress.add(key)
+        if isinstance(o, _LazyTensor):
+            result = o.resolve()
+        elif isinstance(o, dict):
+            result = collections.OrderedDict((k, visit(v, depth + 1)) for k, v in o.items())
+        elif isinstance(o, (list, tuple)):
+            result = type(o)(visit(v, depth + 1) for v in o)
+        else:
+            result = o
+        in_progress.discard(key)
+        done[key] = result
+        return result
+
+    # ``done`` keeps each visited object's result, so ``id``s of freed objects are never reused
+    return visit(obj, 0)
 
 
 def _load_zip(path):
@@ -201,18 +242,43 @@ def _load_zip(path):
             raise ValueError(f"pth: {path} is a zip file without data.pkl; not a PyTorch checkpoint.")
         root = pkl[0][:-len("data.pkl")]
 
-        def read(name):
+        def read(name, limit=None):
+            """The member's bytes; with ``limit``, at most that many are decompressed."""
             try:
-                return z.read(name)
+                with z.open(name) as member:
+                    return member.read() if limit is None else member.read(limit)
             except KeyError:
                 raise _damaged(path, f"{name} is missing from the archive") from None
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
                 raise _damaged(path, f"{name}: {e}") from None
 
+        storages = {}  # key -> _Storage: tensors sharing a storage share its bytes, read once
+
         def load_storage(storage_type, key, location, numel, *rest):
-            _dtype_of(storage_type)  # an unknown type is refused before reading its bytes
-            array = _storage_array(storage_type, read(f"{root}data/{key}"), key, path)
-            return _Storage(array.dtype, key, array)
+            dtype = _dtype_of(storage_type)  # an unknown type is refused before reading its bytes
+            if key in storages:
+                if storages[key].storage_type != storage_type:
+                    raise _damaged(path, f"storage {key} is referenced as both "
+                                         f"{storages[key].storage_type} and {storage_type}")
+                return storages[key]
+            if isinstance(numel, bool) or not isinstance(numel, int) or numel < 0:
+                raise _damaged(path, f"storage {key} claims {numel!r} elements")
+            name = f"{root}data/{key}"
+            try:
+                declared = z.getinfo(name).file_size
+            except KeyError:
+                raise _damaged(path, f"{name} is missing from the archive") from None
+            needed = numel * dtype.itemsize
+            # checked before decompressing anything: a small member can unzip to gigabytes
+            if declared != needed:
+                raise _damaged(path, f"storage {key} should hold {numel} elements ({needed} "
+                                     f"bytes), but its member unzips to {declared} bytes")
+            array = _storage_array(storage_type, read(name, needed), key, path)
+            if array.size != numel:  # the member held fewer bytes than it declared
+                raise _damaged(path, f"storage {key} has {array.size} of its {numel} elements")
+            storages[key] = storage = _Storage(array.dtype, key, array)
+            storage.storage_type = storage_type
+            return storage
 
         try:
             return _RestrictedUnpickler(io.BytesIO(read(pkl[0])), load_storage).load()
@@ -300,7 +366,7 @@ def load_pth_state_dict(path) -> "collections.OrderedDict[str, np.ndarray]":
             except (pickle.UnpicklingError, EOFError, struct.error, TypeError, IndexError,
                     KeyError, AttributeError) as e:  # a malformed pickle fails in many ways
                 raise _damaged(path, f"{type(e).__name__}: {e}") from None
-    obj = _resolve(obj)
+    obj = _resolve(obj, path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, np.ndarray) for v in obj.values()):

@@ -50,6 +50,17 @@ DEMO_FLAGS = [  # demo, argv, fragment of argparse's message
     (evaluate_gan, ["-n", "0"], "argument -n: must be at least 2 (a covariance needs two or more"),
     (evaluate_gan, ["--test-limit", "1"], "argument --test-limit: must be at least 2"),
     (classify, ["missing.jpg"], "no such image file: missing.jpg"),
+    (style_transfer, ["--content-layer", "99"],
+     "--content-layer: layer 99 does not exist; SqueezeNet has feature layers 0..12"),
+    (style_transfer, ["--content-layer", "13"], "layer 13 does not exist"),
+    (style_transfer, ["--style-layers", "1", "99"], "--style-layers: layer 99 does not exist"),
+    (style_transfer, ["--image-size", "1"], "--image-size: 1 pixels is too small"),
+    (style_transfer, ["--style-size", "24"], "at least 25 pixels"),
+    (style_transfer, ["--image-size", "100", "--style-scale", "0.2"], "--style-scale: 0.2"),
+    (gan, ["--variant", "dcgan", "--batch-size", "1"], "--batch-size 1: the dcgan generator uses batch norm"),
+    (gan, ["--variant", "wgan-gp", "--batch-size", "1"], "at least 2 samples per batch"),
+    (evaluate_gan, ["run", "-n", "1000000"], "-n 1000000: at most 100000 samples"),
+    (evaluate_gan, [], "no run folders given"),
 ]
 
 
@@ -172,3 +183,49 @@ def test_batch_norm_eval_accepts_integer_statistics():
     xb = Tensor(np.array([[1.0, 2.0], [3.0, 6.0]], np.float32))
     y = F.batch_norm(xb, np.array([1, 2]), np.array([4, 4]), training=False, eps=0.0)
     np.testing.assert_allclose(y.data, [[0.0, 0.0], [1.0, 2.0]])
+
+
+def test_layer_and_size_limits_match_squeezenet():
+    """The limits style_transfer.py checks at parse time are those of the network itself."""
+    from models.squeezenet import SqueezeNet
+    from tinygrad_cs import no_grad
+    model = SqueezeNet()
+    assert len(model.features) == style_transfer.FEATURE_LAYERS
+
+    def passes(size):
+        x = Tensor(np.zeros((1, 3, size, size), np.float32))
+        with no_grad():
+            for layer in model.features:
+                x = layer(x)
+        return x.shape[2:]
+
+    assert passes(style_transfer.MIN_IMAGE_SIZE) == (1, 1)
+    with pytest.raises(ValueError, match="does not fit"):
+        passes(style_transfer.MIN_IMAGE_SIZE - 1)
+
+
+def test_batch_norm_variants_are_those_with_batch_norm():
+    from layers.norm import BatchNorm1d, BatchNorm2d
+    from models.gan_training import VARIANTS
+    has_bn = sorted(v for v, spec in VARIANTS.items() if any(
+        isinstance(m, (BatchNorm1d, BatchNorm2d)) for m in spec["G"]().modules()))
+    assert has_bn == sorted(gan.BATCH_NORM_VARIANTS)
+
+
+@pytest.mark.parametrize("demo, make, argv, fragment", [
+    (style_transfer, "file", ["--out", "{}"], "is a file, not a folder"),
+    (gan, "file", ["--out", "{}"], "is a file, not a folder"),
+    (train_mnist_classifier, "file", ["--out", "{}"], "is a file, not a folder"),
+    (classify, "folder", ["{}"], "a folder, not an image file"),
+])
+def test_paths_of_the_wrong_kind_are_named(demo, make, argv, fragment, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(demo, HEAVY[demo], no_work)
+    path = tmp_path / "thing.jpg"
+    if make == "file":
+        path.write_text("a file")
+    else:
+        path.mkdir()
+    with pytest.raises(SystemExit) as e:
+        demo.main([a.format(path) for a in argv])
+    assert e.value.code == 2
+    assert fragment in capsys.readouterr().err

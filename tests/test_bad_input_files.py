@@ -1,7 +1,10 @@
 """Damaged files say they are damaged: every .npz the project loads (weights, checkpoints,
 MNIST) goes through one safe loader.  And images of other bit depths load with the right
 values (a 16-bit grey PNG is scaled, not clipped)."""
+import io
 import os
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -12,7 +15,8 @@ from models.gan_training import GANTrainer
 from models.images import load_image, to_rgb
 from models.mnist import load_mnist
 from models.squeezenet import load_squeezenet
-from tinygrad_cs.io import DamagedFileError, load_npz, save_npz_atomic
+from tinygrad_cs.io import (DamagedFileError, check_replaceable, load_npz, save_npz_atomic,
+                            write_text_atomic)
 
 
 def good_npz(path):
@@ -142,3 +146,103 @@ def test_checkpoint_of_another_batch_size_is_refused(tmp_path):
     GANTrainer("vanilla", images, batch_size=4).load(tmp_path / "c.npz")  # the same: fine
     with pytest.raises(ValueError, match="trained with batch size 4, not 2"):
         GANTrainer("vanilla", images, batch_size=2).load(tmp_path / "c.npz")
+
+
+# -- .npz members that lie, and output paths that cannot be files ------------------------------
+
+def _npz_with_members(path, members):
+    """An .npz (a zip) holding ``members``: name -> raw bytes."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, raw in members.items():
+            z.writestr(name, raw)
+    return path
+
+
+def _npy_header(shape, descr="<f8"):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
+                                               "shape": shape})
+    return buf.getvalue()
+
+
+LYING_NPZ = [  # members, fragment of the message
+    ({"a.npy": _npy_header((10 ** 12,)) + bytes(16)},
+     "member 'a.npy' claims shape (1000000000000,) of float64 (8000000000000 bytes) but holds 16"),
+    ({"a.npy": _npy_header((3, 4)) + bytes(95)}, "claims shape (3, 4) of float64 (96 bytes)"),
+    ({"notes.txt": b"hello"}, "member 'notes.txt' is not an .npy array"),
+    ({"a.npy": b"\x93NUMPY\x01\x00" + b"\x10\x00" + b"{'descr': 'zz'} "}, "bad .npy header"),
+]
+
+
+@pytest.mark.parametrize("members, fragment", LYING_NPZ, ids=["huge shape", "short data",
+                                                               "not npy", "bad header"])
+def test_npz_members_that_lie_are_damage(tmp_path, members, fragment):
+    path = _npz_with_members(tmp_path / "w.npz", members)
+    with pytest.raises(DamagedFileError, match=re.escape(fragment)):
+        load_npz(path, what="weights")
+
+
+def test_npz_member_with_pickled_objects_is_refused_by_its_header(tmp_path):
+    path = _npz_with_members(tmp_path / "o.npz", {"a.npy": _npy_header((2,), "|O") + bytes(16)})
+    with pytest.raises(DamagedFileError, match="holds pickled Python objects"):
+        load_npz(path)
+
+
+def test_exact_npz_members_still_load(tmp_path):
+    raw = np.arange(12.0).reshape(3, 4)
+    path = _npz_with_members(tmp_path / "w.npz", {"a.npy": _npy_header((3, 4)) + raw.tobytes()})
+    np.testing.assert_array_equal(load_npz(path)["a"], raw)
+
+
+def _unsavable(tmp_path, kind):
+    """An output path that cannot become a file."""
+    (tmp_path / "afile").write_text("a file")
+    os.makedirs(tmp_path / "adir")
+    return {"parent is a file": tmp_path / "afile" / "w.npz",
+            "grandparent is a file": tmp_path / "afile" / "sub" / "w.npz",
+            "target is a folder": tmp_path / "adir"}[kind]
+
+
+UNSAVABLE = [  # kind, error, fragment
+    ("parent is a file", NotADirectoryError, "afile' is a file, not a folder"),
+    ("grandparent is a file", NotADirectoryError, "afile' is a file, not a folder"),
+    ("target is a folder", IsADirectoryError, "adir' is a folder, not a file"),
+]
+SAVERS = [
+    ("check_replaceable", check_replaceable),
+    ("save_npz_atomic", lambda p: save_npz_atomic(p, {"x": np.ones(2)})),
+    ("write_text_atomic", lambda p: write_text_atomic(p, "text")),
+    ("Module.save", lambda p: nn.Linear(2, 2).save(p)),
+]
+
+
+@pytest.mark.parametrize("name, save", SAVERS, ids=[s[0] for s in SAVERS])
+@pytest.mark.parametrize("kind, error, fragment", UNSAVABLE, ids=[u[0] for u in UNSAVABLE])
+def test_unsavable_paths_are_named_clearly(tmp_path, name, save, kind, error, fragment):
+    path = _unsavable(tmp_path, kind)
+    with pytest.raises(error, match=re.escape(fragment)):
+        save(path)
+    assert sorted(os.listdir(tmp_path)) == ["adir", "afile"] and not os.listdir(tmp_path / "adir")
+
+
+# -- EXIF orientation ---------------------------------------------------------------------------
+
+def test_exif_orientation_is_applied(tmp_path):
+    """Stored 40 wide x 20 high, left half red, right half blue, with Orientation 6 ("turn
+    90 degrees clockwise to view"): upright it is 20 wide x 40 high, red on top."""
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = (255, 0, 0)
+    stored[:, 20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the Orientation tag
+    Image.fromarray(stored).save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    upright = np.asarray(load_image(tmp_path / "photo.jpg")).astype(int)
+    assert upright.shape == (40, 20, 3)
+    assert np.abs(upright[5, 10] - (255, 0, 0)).max() < 30
+    assert np.abs(upright[35, 10] - (0, 0, 255)).max() < 30
+
+
+def test_image_without_exif_is_unchanged(tmp_path):
+    stored = np.random.default_rng(0).integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    Image.fromarray(stored).save(tmp_path / "plain.png")
+    np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "plain.png")), stored)

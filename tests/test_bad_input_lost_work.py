@@ -349,3 +349,124 @@ def test_damaged_options_file_is_reported(tmp_path, small_gan, monkeypatch, caps
     monkeypatch.setattr(gan_demo, "load_mnist", no_work)
     err = refused(capsys, gan_demo.main, ["--quick", "--batch-size", "16", "--out", str(run), "--resume"])
     assert "options.json is damaged" in err
+
+
+# -- runs that never reached a checkpoint, resumes past the goal, overwriting ------------------
+
+def interrupted_before_first_checkpoint(run, small_gan, monkeypatch):
+    def killed(self):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(GANTrainer, "step", killed)
+        with pytest.raises(KeyboardInterrupt):
+            small_gan(run)
+    assert os.listdir(run) == ["options.json"]
+
+
+def test_run_stopped_before_its_first_checkpoint_is_started_by_a_plain_rerun(
+        tmp_path, small_gan, monkeypatch, capsys):
+    run = tmp_path / "run"
+    interrupted_before_first_checkpoint(run, small_gan, monkeypatch)
+    trainer = small_gan(run)
+    assert trainer.iteration == 2 and (run / "checkpoint.npz").exists()
+    assert "stopped before its first checkpoint; starting it again" in capsys.readouterr().out
+
+
+UNSTARTED_REFUSALS = [  # extra flags, fragment
+    (["--resume"], "stopped before its first checkpoint, so there is nothing to resume; start "
+                   "it again without --resume"),
+    (["--seed", "7"], "with other options: --seed 0 (run) vs 7 (now)"),
+]
+
+
+@pytest.mark.parametrize("extra, fragment", UNSTARTED_REFUSALS)
+def test_run_stopped_before_its_first_checkpoint_tells_what_to_do(tmp_path, small_gan, monkeypatch,
+                                                                  capsys, extra, fragment):
+    run = tmp_path / "run"
+    interrupted_before_first_checkpoint(run, small_gan, monkeypatch)
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    err = refused(capsys, gan_demo.main, ["--quick", "--batch-size", "16", "--out", str(run), *extra])
+    assert fragment in err
+    assert os.listdir(run) == ["options.json"]
+
+
+def test_resume_below_the_current_iteration_changes_nothing(tmp_path, small_gan, capsys):
+    run = tmp_path / "run"
+    small_gan(run, "--sample-every", "1")
+    before = {n: ((run / n).read_bytes(), (run / n).stat().st_mtime_ns) for n in os.listdir(run)}
+    capsys.readouterr()
+    for iters in ("1", "2"):
+        trainer = small_gan(run, "--resume", "--iters", iters)
+        assert trainer.iteration == 2
+        assert (f"already at iteration 2 (asked for {iters}); nothing to do"
+                in capsys.readouterr().out)
+    after = {n: ((run / n).read_bytes(), (run / n).stat().st_mtime_ns) for n in os.listdir(run)}
+    assert after == before
+
+
+def test_overwrite_removes_the_old_runs_outputs_only(tmp_path, small_gan):
+    run = tmp_path / "run"
+    small_gan(run, "--sample-every", "1")
+    assert (run / "samples_8x8_iter00001.png").exists()
+    (run / "notes.txt").write_text("mine")
+    (run / "samples_of_my_own.png").write_bytes(b"mine")
+    small_gan(run, "--overwrite", "--iters", "1")
+    assert sorted(os.listdir(run)) == sorted([
+        "checkpoint.npz", "generator.npz", "losses.png", "notes.txt", "options.json", "run.json",
+        "samples_4x4_final.png", "samples_8x8_final.png", "samples_of_my_own.png"])
+    assert json.loads((run / "run.json").read_text())["iterations"] == 1
+
+
+def test_a_saved_classifier_is_not_replaced_without_overwrite(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "cls"
+    out.mkdir()
+    (out / "classifier.npz").write_bytes(b"kept")
+    monkeypatch.setattr(train_mnist_classifier, "load_mnist", no_work)
+    err = refused(capsys, train_mnist_classifier.main, ["--out", str(out)])
+    assert "classifier.npz already exists; replace it with --overwrite" in err
+    assert (out / "classifier.npz").read_bytes() == b"kept"
+    monkeypatch.setattr(train_mnist_classifier, "load_mnist", fake_mnist)
+    train_mnist_classifier.main(["--out", str(out), "--overwrite", "--epochs", "1",
+                                 "--batch-size", "32"])
+    assert (out / "classifier.npz").read_bytes()[:2] == b"PK"
+
+
+def test_every_preset_with_a_custom_style_gets_its_own_name(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(style_transfer, "load_squeezenet", lambda *a: None)
+    monkeypatch.setattr(style_transfer, "image_path", lambda name, data: name)
+    monkeypatch.setattr(style_transfer, "run", lambda label, settings, args, model: ran.append(
+        (label, settings["style"], settings["content_layer"])))
+    style_transfer.main(["--preset", "all", "--style", "mine.jpg", "--out", str(tmp_path)])
+    labels = [label for label, _, _ in ran]
+    assert labels == [f"{name}_custom" for name in sorted(style_transfer.PRESETS)]
+    assert all(style == ["mine.jpg"] for _, style, _ in ran)
+    ran.clear()
+    style_transfer.main(["--preset", "texture", "--style", "mine.jpg", "--out", str(tmp_path)])
+    assert [label for label, _, _ in ran] == ["custom"]
+
+
+def test_style_transfer_output_problems_are_found_before_the_model_loads(tmp_path, monkeypatch):
+    monkeypatch.setattr(style_transfer, "load_squeezenet", no_work)
+    monkeypatch.setattr(style_transfer, "image_path", lambda name, data: name)
+    (tmp_path / "texture.png").mkdir()  # a folder where the result should go
+    with pytest.raises(IsADirectoryError, match="texture.png' is a folder, not a file"):
+        style_transfer.main(["--preset", "texture", "--out", str(tmp_path)])
+
+
+def test_the_same_run_given_twice_is_scored_once(tmp_path, cheap_scoring, capsys):
+    run = make_run(tmp_path / "gan_a")
+    rows = evaluate_gan.main([str(run), str(run) + "/", "--classifier",
+                              str(tmp_path / "classifier.npz"), "--table", str(tmp_path / "t.md")])
+    assert len(rows) == 2 and cheap_scoring == [str(run)]
+    assert "is given more than once; scoring it once" in capsys.readouterr().out
+
+
+def test_score_table_that_is_a_folder_is_refused_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(evaluate_gan, "load_mnist", no_work)
+    monkeypatch.setattr(evaluate_gan, "MNISTClassifier", no_work)
+    run = make_run(tmp_path / "gan_a")
+    (tmp_path / "table").mkdir()
+    with pytest.raises(IsADirectoryError, match="table' is a folder, not a file"):
+        evaluate_gan.main([str(run), "--table", str(tmp_path / "table"), "--classifier", "x"])

@@ -2,6 +2,8 @@
 .pth files, and images built to take gigabytes.  Every file is made here, by hand."""
 import os
 import pickle
+import re
+import time
 import warnings
 import zipfile
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models import images
+from models import images, pth
 from models.images import load_image, preprocess
 from models.pth import LEGACY_MAGIC, UnsafePickleError, load_pth_state_dict
 
@@ -273,3 +275,103 @@ def test_decompression_bomb_is_refused(tmp_path, monkeypatch, limit):
         with pytest.raises(ValueError, match="too large to open safely"):
             load_image(path)
 
+
+
+# -- pickles shaped to take forever, and zip members that unzip to far more than they say ------
+
+def _zip_with_pickle(path, obj):
+    """A zip-layout .pth whose data.pkl is ``obj`` pickled as it is (no tensors needed)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps(obj, protocol=2))
+    return path
+
+
+def _shared_nest(depth):
+    level = 0
+    for _ in range(depth):
+        level = [level, level]  # both items are the same object: 2**depth paths, depth lists
+    return level
+
+
+def _deep_nest(depth):
+    level = 0
+    for _ in range(depth):
+        level = [level]
+    return level
+
+
+def _self_containing():
+    loop = []
+    loop.append(loop)
+    return loop
+
+
+HOSTILE_PICKLES = [  # what data.pkl holds, fragment of the message
+    ({"w": _shared_nest(40)}, "does not hold a state dict of tensors"),  # resolved in 40 visits
+    ({"w": _self_containing()}, "a list contains itself"),
+    ({"w": _deep_nest(150)}, "nested more than 100 deep"),
+]
+
+
+@pytest.mark.parametrize("obj, fragment", HOSTILE_PICKLES, ids=["shared", "cycle", "deep"])
+def test_hostile_pickle_structures_are_refused_at_once(tmp_path, obj, fragment):
+    path = _zip_with_pickle(tmp_path / "p.pth", obj)
+    assert os.path.getsize(path) < 2000  # a small file ...
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=fragment):
+        load_pth_state_dict(path)
+    assert time.perf_counter() - t0 < 5  # ... refused at once, not after 2**40 visits
+
+
+def test_too_many_objects_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(pth, "MAX_NODES", 50)
+    path = _zip_with_pickle(tmp_path / "p.pth", {f"k{i}": [i, -i] for i in range(40)})
+    with pytest.raises(pth.DamagedPthError, match="more than 50 objects"):
+        load_pth_state_dict(path)
+
+
+def test_shared_tensors_stay_shared_and_correct(tmp_path):
+    values = np.arange(16, dtype="<f4")
+    path = write_zip_pth(tmp_path / "s.pth", [tensor((4,), (1,), name="a"),
+                                              tensor((2, 2), (2, 1), offset=8, name="b")],
+                         {"0": values.tobytes()})
+    got = load_pth_state_dict(path)
+    np.testing.assert_array_equal(got["a"], [0, 1, 2, 3])
+    np.testing.assert_array_equal(got["b"], [[8, 9], [10, 11]])
+
+
+ZIP_BOMBS = [  # bytes in the member, fragment (the tensor's storage needs 16 float32: 64 bytes)
+    (10_000_000, "should hold 16 elements (64 bytes), but its member unzips to 10000000 bytes"),
+    (32, "should hold 16 elements (64 bytes), but its member unzips to 32 bytes"),
+]
+
+
+@pytest.mark.parametrize("n_bytes, fragment", ZIP_BOMBS)
+def test_storage_member_of_the_wrong_size_is_refused_before_unzipping(tmp_path, monkeypatch,
+                                                                       n_bytes, fragment):
+    path = tmp_path / "bomb.pth"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", _state_dict_pickle([tensor((16,), (1,))]))
+        z.writestr("archive/data/0", bytes(n_bytes))
+    assert os.path.getsize(path) < 50_000  # 10 MB of zeros deflate to about 10 KB
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: (
+        opened.append(getattr(name, "filename", name)), real_open(self, name, *a, **k))[1])
+    with pytest.raises(pth.DamagedPthError, match=re.escape(fragment)):
+        load_pth_state_dict(path)
+    assert "archive/data/0" not in opened  # refused from the zip directory alone
+
+
+def test_tensors_sharing_a_storage_read_it_once(tmp_path, monkeypatch):
+    values = np.arange(16, dtype="<f4")
+    tensors = [tensor((4,), (1,), offset=k % 13, name=f"t{k}") for k in range(50)]
+    path = write_zip_pth(tmp_path / "many.pth", tensors, {"0": values.tobytes()})
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: (
+        opened.append(getattr(name, "filename", name)), real_open(self, name, *a, **k))[1])
+    got = load_pth_state_dict(path)
+    assert opened.count("archive/data/0") == 1
+    for k in range(50):
+        np.testing.assert_array_equal(got[f"t{k}"], values[k % 13:k % 13 + 4])

@@ -5,11 +5,14 @@ in the middle of writing) never sees a half-written checkpoint, image or plot:
 ``os.replace`` swaps the complete file in at once.  A file the user made read-only is
 never replaced.
 
-Reading: ``load_npz`` never unpickles (so it never runs code) and turns the many ways a
-damaged file fails inside NumPy or zipfile into one clear message.
+Reading: ``load_npz`` never unpickles (so it never runs code), checks every member's
+``.npy`` header against the member's size before loading anything (a header can claim a
+terabyte), and turns the many ways a damaged file fails inside NumPy or zipfile into one
+clear message.
 """
 import contextlib
 import glob
+import math
 import os
 import stat
 import tempfile
@@ -20,11 +23,26 @@ import numpy as np
 
 
 def check_replaceable(path):
-    """Raise PermissionError if ``path`` exists and its owner-write bit is off.
+    """Raise an OSError with a clear message if a file cannot be saved at ``path``:
 
-    ``os.replace`` only needs write permission on the folder, so without this check a
+    * IsADirectoryError: ``path`` is a folder (give a file name inside it);
+    * NotADirectoryError: a parent of ``path`` is a file, so no folder can be made there;
+    * PermissionError: ``path`` exists and its owner-write bit is off.
+
+    ``os.replace`` only needs write permission on the folder, so without the last check a
     read-only file would be swapped for a new, writable one.  The mode bits are checked
     rather than ``os.access``, which always says yes to root."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path!r} is a folder, not a file; give a file name "
+                                "(inside it, say) to save to.")
+    # the nearest part of the path that exists must be a folder for the file to be made
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(f"save: cannot save {path!r}: {parent!r} is a file, not a "
+                                 "folder. Choose an output path whose folders are folders.")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -126,9 +144,16 @@ def load_npz(path, what="file") -> dict:
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # how a zip archive (an .npz) starts
         raise damaged("the file is empty" if not head else "it does not start like a zip archive")
     try:
+        _check_members(path, damaged)
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
+    except _PickledObjects:
+        raise DamagedFileError(
+            f"load_npz: the {what} {path!r} holds pickled Python objects, which are never "
+            "loaded (unpickling can run code); save plain numeric arrays instead.") from None
     except ValueError as e:
+        if isinstance(e, DamagedFileError):
+            raise
         if "allow_pickle" in str(e):  # NumPy's advice (allow_pickle=True) would be unsafe
             raise DamagedFileError(
                 f"load_npz: the {what} {path!r} holds pickled Python objects, which are never "
@@ -136,3 +161,32 @@ def load_npz(path, what="file") -> dict:
         raise damaged(str(e)) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
         raise damaged(f"{type(e).__name__}: {e}") from None
+
+
+class _PickledObjects(Exception):
+    pass
+
+
+def _check_members(path, damaged):
+    """Before any array is loaded: every member must be an ``.npy`` whose header's shape
+    and dtype fit in the member's size.  A header may claim any shape (10**12 elements,
+    say); NumPy would try to allocate it before noticing the data is not there."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                raise damaged(f"member {info.filename!r} is not an .npy array")
+            with z.open(info) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                except ValueError as e:
+                    raise damaged(f"member {info.filename!r} has a bad .npy header: {e}") from None
+                if dtype.hasobject:
+                    raise _PickledObjects()
+                needed = math.prod(shape) * dtype.itemsize  # exact: no overflow
+                if member.tell() + needed > info.file_size:
+                    raise damaged(f"member {info.filename!r} claims shape {shape} of {dtype} "
+                                  f"({needed} bytes) but holds {info.file_size - member.tell()}")
