@@ -125,8 +125,9 @@ def data_dir_of(data_dir=None):
     p = Path(d).expanduser()
     if not p.is_dir():
         where = "--data" if data_dir else ENV_DATA
+        problem = "is a file, not a folder" if p.exists() else "does not exist"
         raise DataNotFoundError(
-            f"data directory {str(p)!r} (from {where}) does not exist. Pass --data DIR (or set "
+            f"data directory {str(p)!r} (from {where}) {problem}. Pass --data DIR (or set "
             f"{ENV_DATA}=DIR) for an existing folder, or leave both unset to download what is "
             "needed into the cache.")
     return p

@@ -155,3 +155,11 @@ def test_real_mnist_from_the_data_directory():
     m = load_mnist(download_missing=False)
     assert m["x_train"].shape == (60000, 28, 28) and m["x_test"].shape == (10000, 28, 28)
     assert np.bincount(m["y_test"]).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_a_data_directory_that_is_a_file_is_called_one(tmp_path):
+    from models.data import DataNotFoundError, data_dir_of
+    f = tmp_path / "afile"
+    f.write_text("x")
+    with pytest.raises(DataNotFoundError, match="is a file, not a folder"):
+        data_dir_of(str(f))
