@@ -77,8 +77,8 @@ def where(cond, a, b):
 
 # -- reductions built from sum and max -------------------------------------------------------
 
-def _count(x, axis) -> int:
-    return int(np.prod([x.shape[a] for a in normalize_axis("mean", axis, x.ndim)]))
+def _count(x, axis, op="mean") -> int:
+    return int(np.prod([x.shape[a] for a in normalize_axis(op, axis, x.ndim)]))
 
 
 @composite(cases=[Case(lambda x: mean(x), [Input((2, 3))], forward=np.mean),
@@ -88,7 +88,8 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """sum(x) / n over ``axis`` (all axes if None)."""
     axis, keepdims = dim_args("mean", axis, dim, keepdims, keepdim)
     require_float("mean", x)
-    return x.sum(axis, keepdims) / _count(x, axis)
+    n = _count(x, axis)  # checks axis first, so that errors say mean, not sum
+    return x.sum(axis, keepdims) / n
 
 
 @composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")],
@@ -110,7 +111,7 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     unbiased estimate; correction=0 is NumPy's default."""
     axis, keepdims = dim_args("var", axis, dim, keepdims, keepdim)
     require_float("var", x)
-    n = _count(x, axis)
+    n = _count(x, axis, "var")
     if n - correction <= 0:
         raise ValueError(f"var: {n} element(s) along axis {axis} are too few for "
                          f"correction={correction}.")
@@ -124,6 +125,7 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
 def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sqrt(var(x)): the standard deviation over ``axis`` (see ``var`` for correction)."""
     axis, keepdims = dim_args("std", axis, dim, keepdims, keepdim)
+    require_float("std", x)
     return var(x, axis, keepdims, correction).sqrt()
 
 
@@ -133,6 +135,7 @@ def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
 def norm(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
     axis, keepdims = dim_args("norm", axis, dim, keepdims, keepdim)
+    require_float("norm", x)
     return (x * x).sum(axis, keepdims).sqrt()
 
 
