@@ -74,7 +74,6 @@ class Optimizer:
             seen[id(p)] = i
         self.step_count = 0
         self.state = [dict() for _ in self.params]  # per parameter: name -> array
-        self.lr = lr
         self._set_hyper({"lr": lr}, name)
 
     def check_hyper(self, values: dict, owner: str) -> dict:
