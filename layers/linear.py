@@ -3,6 +3,7 @@ import numpy as np
 
 from tinygrad_cs import functional as F
 
+from .conv import check_channels
 from .init import default_init_, fans
 from .module import Module, Parameter
 
@@ -12,6 +13,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, rng=None):
         super().__init__()
+        check_channels("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), np.float32))
         self.bias = Parameter(np.empty(out_features, np.float32)) if bias else None

@@ -40,6 +40,14 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() first in "
                                "__init__, before assigning attributes.")
+        if (name in self._parameters and value is not None
+                and not isinstance(value, Parameter)):
+            # PyTorch refuses too: the weight would silently stop being trained and saved
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
+                f"'{name}', which is a Parameter; wrap it (self.{name} = Parameter(value)), "
+                f"change the values in place (self.{name}.data[...] = value), or assign None "
+                "to remove it.")
         for store in (self._parameters, self._buffers, self._modules):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -122,13 +130,18 @@ class Module:
         next step.  Buffers are NumPy arrays, whose dtype cannot change in place: each is
         replaced by a converted copy, in the module's attribute and its buffer table alike.
         """
+        given = dtype
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+            raise TypeError(f"{type(self).__name__}.to: expected a floating-point NumPy dtype "
+                            f"such as np.float32 or np.float64, got the device {given!r}: "
+                            "devices are not supported (everything lives in NumPy memory).")
         try:
             dtype = np.dtype(dtype)
         except TypeError:
             dtype = None
         if dtype is None or not np.issubdtype(dtype, np.floating):
             raise TypeError(f"{type(self).__name__}.to: expected a floating-point NumPy dtype "
-                            f"such as np.float32 or np.float64, got {dtype!r}.")
+                            f"such as np.float32 or np.float64, got {given!r}.")
         for p in self.parameters():
             p.data = p.data.astype(dtype, copy=False)
             if p.grad is not None:
@@ -153,9 +166,12 @@ class Module:
     def load_state_dict(self, state_dict, strict: bool = True):
         """Copy arrays into the parameters and buffers.
 
-        Raises ValueError naming every missing and unexpected key (with ``strict``) and any
-        shape mismatch.  Values are cast to each parameter's dtype.  Returns
-        ``(missing, unexpected)`` key lists.
+        All or nothing: every entry is checked first (key, shape, dtype), and only then
+        are the values written, so a bad entry leaves the model as it was.  Raises
+        ValueError naming every missing and unexpected key (with ``strict``), any shape
+        mismatch and any value that does not convert safely: strings, objects and complex
+        numbers are refused, and so is a float into an integer buffer (2.7 would become 2).
+        Values are cast to each parameter's dtype.  Returns ``(missing, unexpected)``.
         """
         own = dict(self.named_parameters())
         buffers = {k: v for k, v in self.named_buffers()}
@@ -171,14 +187,25 @@ class Module:
             target = own.get(key, buffers.get(key))
             if target is None:
                 continue
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            try:
+                value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            except (TypeError, ValueError):
+                problems.append(f"{key} is a {type(value).__name__}, not an array")
+                continue
             if tuple(value.shape) != tuple(target.shape):
                 problems.append(f"shape mismatch for {key}: the model has "
                                 f"{tuple(target.shape)}, the state dict has {tuple(value.shape)}")
+            elif value.dtype.kind not in "biuf":
+                problems.append(f"{key} has dtype {value.dtype}, not real numbers (refused: "
+                                "strings, objects, complex values)")
+            elif np.asarray(target).dtype.kind in "biu" and value.dtype.kind == "f":
+                problems.append(f"{key} holds floats ({value.dtype}) but the model's buffer is "
+                                f"{np.asarray(target).dtype}; converting would cut off the "
+                                "fractions")
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: "
                              + "; ".join(problems) + ".")
-        for key, value in state_dict.items():
+        for key, value in state_dict.items():  # all checked: now write
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
             if key in own:
                 own[key].data = value.astype(own[key].dtype, copy=True)
@@ -213,6 +240,7 @@ class Sequential(Module):
     def __init__(self, *modules):
         super().__init__()
         for i, m in enumerate(modules):
+            _check_module(m, i)
             setattr(self, str(i), m)
 
     def forward(self, x):
@@ -233,5 +261,17 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        _check_module(module, len(self))
         setattr(self, str(len(self)), module)
         return self
+
+
+def _check_module(m, i):
+    """Sequential holds Module instances only: anything else would be silently skipped."""
+    if isinstance(m, Module):
+        return
+    if isinstance(m, type) and issubclass(m, Module):
+        raise TypeError(f"Sequential: entry {i} is the class nn.{m.__name__}, not a layer; "
+                        f"use nn.{m.__name__}() (with parentheses).")
+    raise TypeError(f"Sequential: entry {i} is a {type(m).__name__} ({m!r:.40}), not a "
+                    "Module; wrap a function in a Module subclass whose forward calls it.")

@@ -1,4 +1,6 @@
 """Layers that reshape or regularise: Flatten, Unflatten, Dropout."""
+import numpy as np
+
 import tinygrad_cs.functional as F
 from tinygrad_cs.random import get_rng
 
@@ -41,6 +43,10 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.number)) \
+                or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p is the probability of zeroing an element and must "
+                             f"lie in [0, 1), got {p!r}.")
         self.p, self.rng = p, rng
 
     def forward(self, x):

@@ -104,10 +104,21 @@ def batches(x, y=None, batch_size=128, seed=None, shuffle=True, drop_last=False)
     program sees the same batches every run.  PyTorch's ``DataLoader(dataset, batch_size,
     shuffle=True)`` plays the same part.
     """
+    # checked now, at the call, not at the first next(): a generator would run nothing yet
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}.")
     n = len(x)
+    if y is not None and len(y) != n:
+        raise ValueError(f"batches: x has {n} rows but y has {len(y)}; every example needs "
+                         "exactly one label.")
     rng = np.random.default_rng(seed) if seed is not None else get_rng()
     order = rng.permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
+    return _batches(x, y, order, stop, batch_size)
+
+
+def _batches(x, y, order, stop, batch_size):
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]
         yield (x[idx], y[idx]) if y is not None else x[idx]

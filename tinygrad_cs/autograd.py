@@ -344,8 +344,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     from .tensor import Tensor
 
     single = isinstance(outputs, Tensor)
-    outputs = [outputs] if single else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = [outputs] if single else _tensor_list("outputs", outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else _tensor_list("inputs", inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -375,3 +375,16 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
             raise RuntimeError(f"grad: input {i} (shape {inputs[i].shape}) is not used to "
                                "compute the outputs; pass allow_unused=True to get None.")
     return tuple(result)
+
+
+def _tensor_list(what, items) -> list:
+    """``grad``'s outputs or inputs as a list of Tensors, or a TypeError saying what was given."""
+    from .tensor import Tensor
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"grad: {what} must be a Tensor or a list of Tensors, got "
+                        f"{type(items).__name__}; wrap arrays with Tensor(...) and compute "
+                        "with Tensor ops, or nothing is recorded to differentiate.")
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: {what}[{i}] is a {type(t).__name__}, not a Tensor.")
+    return list(items)

@@ -18,7 +18,7 @@ def _make(array, dtype, requires_grad) -> Tensor:
 
 def _shape(op, shape) -> tuple:
     """``f(2, 3)`` and ``f((2, 3))`` both give (2, 3); a negative size is an error."""
-    dims = _shape_args(shape)
+    dims = _shape_args(shape, op)
     if any(n < 0 for n in dims):
         raise ValueError(f"{op}: sizes must be >= 0, got shape {dims}.")
     return dims

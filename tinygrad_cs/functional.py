@@ -15,6 +15,7 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .ops.matmul import gram, linear, matmul  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from .ops.checks import check_axis, check_size, is_int, require_float
 from .ops.reduce import dim_args, normalize_axis
 from .random import get_rng
 from .registry import Case, Input, composite
@@ -76,8 +77,8 @@ def where(cond, a, b):
 
 # -- reductions built from sum and max -------------------------------------------------------
 
-def _count(x, axis) -> int:
-    return int(np.prod([x.shape[a] for a in normalize_axis("mean", axis, x.ndim)]))
+def _count(x, axis, op="mean") -> int:
+    return int(np.prod([x.shape[a] for a in normalize_axis(op, axis, x.ndim)]))
 
 
 @composite(cases=[Case(lambda x: mean(x), [Input((2, 3))], forward=np.mean),
@@ -86,7 +87,9 @@ def _count(x, axis) -> int:
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """sum(x) / n over ``axis`` (all axes if None)."""
     axis, keepdims = dim_args("mean", axis, dim, keepdims, keepdim)
-    return x.sum(axis, keepdims) / _count(x, axis)
+    require_float("mean", x)
+    n = _count(x, axis)  # checks axis first, so that errors say mean, not sum
+    return x.sum(axis, keepdims) / n
 
 
 @composite(cases=[Case(lambda x: amin(x, 1), [Input((2, 3), "distinct")],
@@ -94,6 +97,9 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """min over ``axis`` = -max(-x)."""
     axis, keepdims = dim_args("min", axis, dim, keepdims, keepdim)
+    normalize_axis("min", axis, x.ndim)  # checked here, so that errors say min, not max
+    if x.size == 0:
+        raise ValueError(f"min: cannot reduce an empty tensor of shape {x.shape}.")
     return -(-x).max(axis, keepdims)
 
 
@@ -104,7 +110,8 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sum((x - mean)^2) / (n - correction).  correction=1 (PyTorch's default) is the
     unbiased estimate; correction=0 is NumPy's default."""
     axis, keepdims = dim_args("var", axis, dim, keepdims, keepdim)
-    n = _count(x, axis)
+    require_float("var", x)
+    n = _count(x, axis, "var")
     if n - correction <= 0:
         raise ValueError(f"var: {n} element(s) along axis {axis} are too few for "
                          f"correction={correction}.")
@@ -118,6 +125,7 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
 def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
     """sqrt(var(x)): the standard deviation over ``axis`` (see ``var`` for correction)."""
     axis, keepdims = dim_args("std", axis, dim, keepdims, keepdim)
+    require_float("std", x)
     return var(x, axis, keepdims, correction).sqrt()
 
 
@@ -127,6 +135,7 @@ def std(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
 def norm(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Euclidean norm sqrt(sum x^2) over ``axis`` (not differentiable at x = 0)."""
     axis, keepdims = dim_args("norm", axis, dim, keepdims, keepdim)
+    require_float("norm", x)
     return (x * x).sum(axis, keepdims).sqrt()
 
 
@@ -138,6 +147,8 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """log(sum(exp(x))) along ``axis`` (default -1), shifted by the (constant) max so that
     exp never overflows."""
     axis, keepdims = dim_args("logsumexp", axis, dim, keepdims, keepdim, default=-1)
+    require_float("logsumexp", x)
+    normalize_axis("logsumexp", axis, x.ndim)
     m = x.data.max(axis=axis, keepdims=True)
     out = (x - m).exp().sum(axis, keepdims=True).log() + m
     return out if keepdims else squeeze(out, axis)
@@ -150,6 +161,8 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 def log_softmax(x, axis=None, *, dim=None):
     """x - logsumexp(x): log-probabilities along ``axis`` (default -1)."""
     axis, _ = dim_args("log_softmax", axis, dim, default=-1)
+    require_float("log_softmax", x)
+    check_axis("log_softmax", axis, x.ndim)
     return x - logsumexp(x, axis, keepdims=True)
 
 
@@ -159,6 +172,8 @@ def softmax(x, axis=None, *, dim=None):
     """exp(x) / sum(exp(x)) along ``axis`` (default -1): x (N, C) -> probabilities (N, C)
     whose rows sum to 1 for ``dim=1``."""
     axis, _ = dim_args("softmax", axis, dim, default=-1)
+    require_float("softmax", x)
+    check_axis("softmax", axis, x.ndim)
     return log_softmax(x, axis).exp()
 
 
@@ -170,7 +185,11 @@ def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) for start_dim=1."""
     if x.ndim == 0:
         return x.reshape(1)
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    start = check_axis("flatten", start_dim, x.ndim, "start_dim")
+    end = check_axis("flatten", end_dim, x.ndim, "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {x.shape}; start_dim must not be after end_dim.")
     merged = int(np.prod(x.shape[start:end + 1]))
     return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
 
@@ -202,7 +221,7 @@ def unsqueeze(x, axis=None, *, dim=None):
     if axis is None:
         raise TypeError("unsqueeze: say where the new axis goes, e.g. unsqueeze(x, 0) "
                         "or unsqueeze(x, dim=0).")
-    axis = axis % (x.ndim + 1)
+    axis = check_axis("unsqueeze", axis, x.ndim + 1)  # the result has ndim + 1 axes
     return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -235,13 +254,17 @@ def split(x, split_size_or_sections, axis=None, *, dim=None):
     """Cut ``x`` along ``axis`` (default 0) into pieces of the given size (int) or sizes
     (list)."""
     axis, _ = dim_args("split", axis, dim, default=0)
+    axis = check_axis("split", axis, x.ndim)
     n = x.shape[axis]
-    if isinstance(split_size_or_sections, int):
+    if is_int(split_size_or_sections):
+        check_size("split", split_size_or_sections, "split_size", minimum=1)
         sizes = [split_size_or_sections] * (n // split_size_or_sections)
         if n % split_size_or_sections:
             sizes.append(n % split_size_or_sections)
     else:
         sizes = list(split_size_or_sections)
+        for size in sizes:
+            check_size("split", size, f"each size in {sizes}", minimum=0)
         if sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis {axis} "
                              f"of shape {x.shape} has {n} elements.")

@@ -34,6 +34,36 @@ class GradcheckError(AssertionError):
 
 # ---------------------------------------------------------------------------------------
 
+def _check_call(name, inputs, eps):
+    """Refuse a bare Tensor as ``inputs``, an empty input and a step ``eps`` that is not > 0."""
+    if isinstance(inputs, Tensor):
+        raise TypeError(f"{name}: inputs is a single Tensor; pass a list or tuple of the "
+                        "function's arguments: [t] (or (t,)).")
+    if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"{name}: inputs must be a list or tuple of the function's arguments "
+                        f"(Tensors or arrays), got {type(inputs).__name__}; pass [x].")
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.size == 0:
+            raise ValueError(f"{name}: input {i} has shape {x.shape}, no element to check; "
+                             "give it at least one element.")
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.floating)) \
+            or not np.isfinite(eps) or eps <= 0:
+        raise ValueError(f"{name}: eps is the finite-difference step and must be a number "
+                         f"> 0 (e.g. 1e-6), got {eps!r}.")
+
+
+def _call(name, fn, args):
+    """fn's outputs as a list of Tensors, or a TypeError naming what it returned."""
+    ys = _as_list(fn(*args))
+    for j, y in enumerate(ys):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"{name}: the function returned a {type(y).__name__}"
+                            f"{f' as output {j}' if len(ys) > 1 else ''}, not a Tensor; it "
+                            "must compute with Tensor ops and return a Tensor (or a tuple of "
+                            "them), e.g. (x * x).sum(), not (x * x).sum().item() or x.data.")
+    return ys
+
+
 def _as_float64_inputs(inputs):
     out, warned = [], False
     for x in inputs:
@@ -149,6 +179,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     Returns True, or raises GradcheckError naming the input, the worst index, both values
     and the error (returns False instead with ``raise_exception=False``).
     """
+    _check_call(name, inputs, eps)
     tensors = _as_float64_inputs(inputs)
     flags = [t.requires_grad for t in tensors]
     diff = [i for i, f in enumerate(flags) if f]
@@ -159,7 +190,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     unused_ok = _per_input(allow_unused, len(tensors), "allow_unused", name)
     arrays = [t.data.copy() for t in tensors]
     with enable_grad():
-        outputs = _as_list(fn(*tensors))
+        outputs = _call(name, fn, tensors)
     out_sizes = [y.size for y in outputs]
 
     def fail(msg):
@@ -221,6 +252,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     ``allow_unused``), found from the first derivative; an x with zero *second* derivative
     is fine (fn may be linear in it).
     """
+    _check_call(name, inputs, eps)
     tensors = _as_float64_inputs(inputs)
     n = len(tensors)
     diff = [i for i, t in enumerate(tensors) if t.requires_grad]
@@ -231,7 +263,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     x_names = list(input_names) if input_names else [f"x input {i}" for i in range(n)]
     unused_ok = _per_input(allow_unused, n, "allow_unused", name)
     with enable_grad():
-        outputs = _as_list(fn(*tensors))
+        outputs = _call(name, fn, tensors)
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
         grad_outputs = [Tensor(rng.standard_normal(y.shape), requires_grad=True)

@@ -33,6 +33,11 @@ STYLES = {
     "constant": ("#e4e4e4", "constant (no grad)"),
 }
 
+# a picture whose labels would be smaller than this (in pixels) is refused: past about a
+# hundred ops in a row the figure must shrink so much that no label can be read
+MIN_TEXT_PIXELS = 6
+FONT_POINTS = 7
+
 # Function attributes that belong to the autograd machinery, not to the op's settings
 _MACHINERY = {"inputs", "out_data", "freed", "needs_input_grad", "attrs"}
 
@@ -44,7 +49,15 @@ def draw_graph(tensor, path=None, name="tinygrad", params=None, module=None) -> 
     with matplotlib) or a ``.dot``/``.gv`` file (the DOT text).
     params: ``(name, tensor)`` pairs or a ``{name: tensor}`` dict, e.g.
     ``model.named_parameters()``, to label those leaves; ``module=model`` does the same.
+
+    A graph too large for a readable picture (labels under ``MIN_TEXT_PIXELS`` pixels: a
+    chain of more than about a hundred ops) is refused with a ValueError before anything is
+    written; its DOT text (a ``.dot`` path) has no such limit.
     """
+    from .tensor import Tensor
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"draw_graph: expected the Tensor whose graph to draw (e.g. the loss), "
+                        f"got {type(tensor).__name__}.")
     kind = _output_kind(path)
     names = _leaf_names(params, module)
     nodes, edges = _collect(tensor, names)
@@ -184,7 +197,8 @@ def _short(value):
 # -- DOT text -----------------------------------------------------------------------------
 
 def _dot_text(nodes, edges, name) -> str:
-    lines = [f"digraph {name} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    quoted = str(name).replace("\\", "\\\\").replace('"', '\\"')  # any text is a valid ID
+    lines = [f'digraph "{quoted}" {{', "  rankdir=LR;", '  node [fontname="Helvetica"];']
     for key, (kind, label) in nodes.items():
         label = label.replace('"', '\\"').replace("\n", "\\n")
         shape = "ellipse" if kind == "op" else "box"
@@ -242,6 +256,14 @@ def _draw_picture(nodes, edges, path):
     half_height = max(max(rows), -min(rows)) + 0.5
     box_w, box_h = 0.84, 0.62  # in layout units: a column is 1 wide, a row 1 high
     fig_w, fig_h = 2.4 * n_cols + 0.4, 0.95 * (2 * half_height + 1) + 0.8
+    dpi = min(100.0, 12000.0 / max(fig_w, fig_h))  # a huge graph stays a sane size in pixels
+    text_pixels = FONT_POINTS * dpi / 72
+    if text_pixels < MIN_TEXT_PIXELS:
+        raise ValueError(
+            f"draw_graph: the graph has {len(nodes)} nodes in {n_cols} columns; a picture of it "
+            f"would have labels {text_pixels:.1f} pixels high, too small to read. Write the "
+            "DOT text instead (a path ending in .dot) and view it with a DOT viewer, or draw "
+            "a smaller part of the computation.")
     fig = Figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-0.55, n_cols - 0.45)
@@ -259,7 +281,7 @@ def _draw_picture(nodes, edges, path):
         ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                     boxstyle=style, facecolor=STYLES[kind][0],
                                     edgecolor="#333333", linewidth=0.8, zorder=2))
-        ax.text(x, y, label, ha="center", va="center", fontsize=7, zorder=3,
+        ax.text(x, y, label, ha="center", va="center", fontsize=FONT_POINTS, zorder=3,
                 fontweight="bold" if kind == "op" else "normal")
     used = [kind for kind in STYLES if any(k == kind for k, _ in nodes.values())]
     ax.legend(handles=[Patch(facecolor=STYLES[k][0], edgecolor="#333333", label=STYLES[k][1])
@@ -269,5 +291,4 @@ def _draw_picture(nodes, edges, path):
     fmt = os.path.splitext(os.fspath(path))[1][1:].lower()
     # keep SVG text as text (searchable, selectable) instead of outlines
     with matplotlib.rc_context({"svg.fonttype": "none"}), atomic_path(path) as tmp:
-        dpi = min(100.0, 12000.0 / max(fig_w, fig_h))  # a huge graph stays a sane size
         fig.savefig(tmp, format=fmt, dpi=dpi)

@@ -21,6 +21,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
     arr = np.asarray(data, dtype=dtype)
     if dtype is None and from_python and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
+    if not arr.dtype.isnative:  # e.g. '>f4' read from a file: the kernels want native order
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     return arr
 
 
@@ -142,12 +144,46 @@ class Tensor:
         return self.data.size
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no first axis; use .item() for "
+                            "its value or .size for the number of elements.")
         return len(self.data)
+
+    def __iter__(self):
+        """Iterate over the first axis, like PyTorch: each item is ``self[i]`` (recorded,
+        so gradients flow back).  A 0-d tensor has no axis to iterate over."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it has no first axis; use .item() "
+                            "for its value.")
+        return (self[i] for i in range(len(self.data)))
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` gives the data (no gradient is recorded through NumPy)."""
+        if dtype is None:
+            return self.data if not copy else self.data.copy()
+        return self.data.astype(dtype, copy=bool(copy) or self.data.dtype != np.dtype(dtype))
 
     def numpy(self) -> np.ndarray:
         return self.data
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor has a single value, this one "
+                             f"has shape {self.shape} ({self.data.size} elements); use "
+                             ".tolist() or .numpy() for all of them.")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self._one_value("float"))
+
+    def __int__(self):
+        return int(self._one_value("int"))
+
+    def _one_value(self, what):
+        if self.data.size != 1:
+            raise TypeError(f"{what}(Tensor): only a one-element tensor converts to a Python "
+                            f"number, this one has shape {self.shape}.")
         return self.data.item()
 
     def tolist(self):
@@ -165,31 +201,48 @@ class Tensor:
     # -- constructors (more in creation.py: tg.zeros, tg.randn, tg.arange, ...) --------
     @staticmethod
     def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False):
-        return Tensor(np.zeros(_shape_args(shape), dtype), requires_grad=requires_grad)
+        return Tensor(np.zeros(_shape_args(shape, "zeros"), dtype), requires_grad=requires_grad)
 
     @staticmethod
     def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False):
-        return Tensor(np.ones(_shape_args(shape), dtype), requires_grad=requires_grad)
+        return Tensor(np.ones(_shape_args(shape, "ones"), dtype), requires_grad=requires_grad)
 
     @staticmethod
     def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
         """N(0, 1) samples from ``rng``, else from the global generator (``manual_seed``)."""
-        return Tensor(get_rng(rng).standard_normal(_shape_args(shape)).astype(dtype),
+        return Tensor(get_rng(rng).standard_normal(_shape_args(shape, "randn")).astype(dtype),
                       requires_grad=requires_grad)
 
     @staticmethod
     def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
         """U(low, high) samples from ``rng``, else from the global generator."""
-        return Tensor(get_rng(rng).uniform(low, high, _shape_args(shape)).astype(dtype),
+        return Tensor(get_rng(rng).uniform(low, high, _shape_args(shape, "uniform")).astype(dtype),
                       requires_grad=requires_grad)
 
     def _lift(self, other) -> "Tensor":
-        """Turn a Python/NumPy scalar or array into a Tensor of self's float dtype."""
+        """Turn the other operand of an arithmetic op into a Tensor.
+
+        Type promotion, as in PyTorch: a Python or NumPy scalar, or a Python list, takes
+        self's dtype when self is floating-point (``float32 tensor * 2.5`` stays float32;
+        ``float32 tensor + [1, 2]`` too).  A NumPy array or a Tensor keeps its own dtype,
+        and the op then promotes like NumPy (float32 with float64 gives float64).
+        """
         if isinstance(other, Tensor):
             return other
-        if self.data.dtype.kind == "f" and np.isscalar(other):
-            return Tensor._from_op(np.asarray(other, dtype=self.data.dtype), None)
-        return Tensor(other)
+        if isinstance(other, (int, float, np.number, np.bool_)):  # bool is an int
+            if self.data.dtype.kind == "f":
+                return Tensor._from_op(np.asarray(other, dtype=self.data.dtype), None)
+            return Tensor(other)
+        if isinstance(other, np.ndarray):
+            return Tensor(other)
+        if isinstance(other, (list, tuple)):
+            t = Tensor(other)  # a clear TypeError for ragged or non-numeric lists
+            if self.data.dtype.kind == "f" and t.dtype != self.dtype:
+                t = Tensor._from_op(t.data.astype(self.dtype), None)
+            return t
+        raise TypeError(f"Tensor arithmetic: cannot combine a Tensor with a "
+                        f"{type(other).__name__} ({other!r:.40}); the other operand must be a "
+                        "number, a list of numbers, a NumPy array or a Tensor.")
 
     # -- elementwise arithmetic (ops/elementwise.py) ----------------------------------
     def __add__(self, other):
@@ -331,7 +384,10 @@ class Tensor:
         return _ew.Softplus.apply(self)
 
     def clip(self, min=None, max=None):
-        return _ew.Clip.apply(self, low=min, high=max)
+        """Bounds may be numbers, arrays or Tensors (their values are used: no gradient
+        flows into a bound); the result keeps self's dtype."""
+        return _ew.Clip.apply(self, low=_ew.clip_bound(self, min, "min"),
+                              high=_ew.clip_bound(self, max, "max"))
 
     clamp = clip
 
@@ -406,7 +462,7 @@ class Tensor:
 
     # -- movement (ops/movement.py) ---------------------------------------------------
     def reshape(self, *shape):
-        return _mov.Reshape.apply(self, shape=_shape_args(shape))
+        return _mov.Reshape.apply(self, shape=_shape_args(shape, "reshape"))
 
     view = reshape
 
@@ -414,10 +470,12 @@ class Tensor:
         return F.flatten(self, start_dim, end_dim)
 
     def permute(self, *axes):
-        return _mov.Permute.apply(self, axes=_shape_args(axes))
+        return _mov.Permute.apply(self, axes=_shape_args(axes, "permute"))
 
     def transpose(self, dim0=-2, dim1=-1):
         """Swap two axes (PyTorch's meaning; NumPy's full permutation is ``permute``)."""
+        dim0, dim1 = (check_axis("transpose", d, self.ndim, name) for d, name in
+                      ((dim0, "dim0"), (dim1, "dim1")))
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(*axes)
@@ -427,7 +485,7 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def expand(self, *shape):
-        return _mov.Expand.apply(self, shape=_shape_args(shape))
+        return _mov.Expand.apply(self, shape=_shape_args(shape, "expand"))
 
     broadcast_to = expand
 
@@ -448,10 +506,14 @@ class Tensor:
         return F.split(self, split_size_or_sections, axis, dim=dim)
 
 
-def _shape_args(shape):
-    """Accept both f(2, 3) and f((2, 3))."""
+def _shape_args(shape, op="shape"):
+    """Accept both f(2, 3) and f((2, 3)); every entry must be an integer (2.5 is refused,
+    not rounded)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    if not all(is_int(s) for s in shape):
+        raise TypeError(f"{op}: sizes must be integers, got {tuple(shape)}; write whole "
+                        "numbers, e.g. int(n).")
     return tuple(int(s) for s in shape)
 
 
@@ -461,3 +523,4 @@ from .ops import matmul as _mm  # noqa: E402
 from .ops import movement as _mov  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from . import functional as F  # noqa: E402
+from .ops.checks import check_axis, is_int  # noqa: E402

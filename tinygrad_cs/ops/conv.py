@@ -18,6 +18,7 @@ from ..autograd import Function
 from ..backends import kernels
 from ..backends.shapes import conv_out_size
 from ..registry import Case, Input
+from .checks import require_float
 
 
 def pair(v, name="value", minimum=None, op=None):
@@ -39,6 +40,15 @@ def pair(v, name="value", minimum=None, op=None):
         hint = " (PyTorch refuses it too; to crop the input, slice it)" if name == "padding" else ""
         raise ValueError(f"{where}{name} must be at least {minimum}, got {v!r}{hint}.")
     return out
+
+
+def _float_native(op, *tensors):
+    """Refuse integer inputs, and give big-endian ones (e.g. '>f4' read from a file) in
+    native byte order, so that x and the weight always have the same dtype, in the forward
+    and in every backward op."""
+    require_float(op, *tensors)
+    return [t if t is None or t.dtype.isnative else t.astype(t.dtype.newbyteorder("="))
+            for t in tensors]
 
 
 def _check_weight(op, weight):
@@ -208,6 +218,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     stride = pair(stride, "stride", 1, "conv2d")
     padding = pair(padding, "padding", 0, "conv2d")
     _check_weight("conv2d", weight)
+    x, weight, bias = _float_native("conv2d", x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d.apply(*inputs, stride=stride, padding=padding)
 
@@ -224,6 +235,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     padding = pair(padding, "padding", 0, "conv_transpose2d")
     output_padding = pair(output_padding, "output_padding", 0, "conv_transpose2d")
     _check_weight("conv_transpose2d", weight)
+    x, weight, bias = _float_native("conv_transpose2d", x, weight, bias)
     if any(op >= s for op, s in zip(output_padding, stride)) or min(output_padding) < 0:
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be >= 0 and "
                          f"smaller than the stride {stride}.")

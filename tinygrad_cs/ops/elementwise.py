@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd import Function
 from ..backends import kernels
 from ..registry import Case, Input
+from .checks import require_float
 from .reduce import unbroadcast
 
 
@@ -186,6 +187,9 @@ class Neg(Function):
     """out = -x;  dx = -g."""
 
     def forward(self, x):
+        if x.dtype == bool:
+            raise TypeError("neg: a bool tensor has no negative; for logical not use "
+                            "~t.data, or convert first with .float().")
         return -x
 
     def backward(self, g):
@@ -198,6 +202,7 @@ class Exp(Function):
     """out = e^x;  dx = g * out."""
 
     def forward(self, x):
+        require_float("exp", x)
         return np.exp(x)
 
     def backward(self, g):
@@ -210,6 +215,7 @@ class Log(Function):
     """out = ln x  (x > 0);  dx = g / x."""
 
     def forward(self, x):
+        require_float("log", x)
         return np.log(x)
 
     def backward(self, g):
@@ -222,6 +228,7 @@ class Sqrt(Function):
     """out = sqrt(x);  dx = g / (2 out)."""
 
     def forward(self, x):
+        require_float("sqrt", x)
         return np.sqrt(x)
 
     def backward(self, g):
@@ -264,6 +271,8 @@ class LeakyRelu(Function):
     """out = x if x > 0 else alpha * x;  dx = g * (1 or alpha)."""
 
     def forward(self, x, alpha=0.01):
+        if alpha != 0:  # relu (alpha 0) maps integers to integers; a slope does not
+            require_float("leaky_relu", x)
         self.alpha = alpha
         return kernels.leaky_relu(x, alpha)
 
@@ -311,6 +320,7 @@ class Sigmoid(Function):
     """out = 1 / (1 + e^-x);  dx = g * out * (1 - out)."""
 
     def forward(self, x):
+        require_float("sigmoid", x)
         return 0.5 * (1 + np.tanh(0.5 * x))  # equal to 1/(1+e^-x), never overflows
 
     def backward(self, g):
@@ -324,6 +334,7 @@ class Tanh(Function):
     """out = tanh x;  dx = g * (1 - out^2)."""
 
     def forward(self, x):
+        require_float("tanh", x)
         return np.tanh(x)
 
     def backward(self, g):
@@ -338,6 +349,7 @@ class Softplus(Function):
     """out = log(1 + e^x), computed stably;  dx = g * sigmoid(x)."""
 
     def forward(self, x):
+        require_float("softplus", x)
         return np.logaddexp(0, x)
 
     def backward(self, g):
@@ -347,6 +359,31 @@ class Softplus(Function):
                   forward=lambda x: np.log(1 + np.exp(x))),
              Case(lambda x: (x * 30).softplus(), [Input((4,))], description="large |x|",
                   forward=lambda x: np.log1p(np.exp(30 * x)))]
+
+
+def clip_bound(x, bound, name):
+    """A bound of ``clip`` as an array (or None): numbers, arrays and Tensors are accepted,
+    their values are used (no gradient flows into a bound), and a floating-point x keeps
+    its dtype (a float64 bound on a float32 x gives a float32 result)."""
+    if bound is None:
+        return None
+    from ..tensor import Tensor
+    value = bound.data if isinstance(bound, Tensor) else bound
+    try:
+        value = np.asarray(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"clip: {name}={bound!r:.40} is not a number or an array ({e}).") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"clip: {name} must be a number, a NumPy array or a Tensor, got "
+                        f"{type(bound).__name__} {bound!r:.40}.")
+    try:
+        fits = np.broadcast_shapes(x.shape, value.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"clip: {name} of shape {value.shape} does not broadcast to the "
+                         f"tensor's shape {x.shape}; give a number or a matching array.")
+    return value.astype(x.dtype) if x.dtype.kind == "f" else value
 
 
 class Clip(Function):

@@ -141,7 +141,16 @@ class IndexAdd(Function):
 
 def normalize_pad(pad_width, ndim: int) -> tuple:
     """NumPy's pad_width convention: int, (before, after), or one pair per axis."""
-    arr = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    arr = np.asarray(pad_width)
+    if arr.dtype.kind not in "iu":  # 1.5 would be truncated to 1 by dtype=int: refuse it
+        raise TypeError(f"pad: pad widths must be integers, got {pad_width!r}; give an int, "
+                        "a pair (before, after) or one pair per axis.")
+    try:
+        arr = np.broadcast_to(arr, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor with {ndim} "
+                         "dimension(s); give an int, a pair (before, after) or one pair per "
+                         "axis.") from None
     if (arr < 0).any():
         raise ValueError(f"pad: pad widths must be >= 0, got {pad_width}.")
     return tuple(map(tuple, arr.tolist()))

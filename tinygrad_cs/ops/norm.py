@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..backends import kernels
 from ..registry import Case, Input, composite
+from .checks import require_float
 
 
 def _as_ncs(shape):
@@ -96,6 +97,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     from ..tensor import Tensor
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm: expected x of shape (N, C) or (N, C, H, W), got {x.shape}.")
+    require_float("batch_norm", x)
     C = x.shape[1]
     weight = Tensor(np.ones(C, x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(C, x.dtype)) if bias is None else bias

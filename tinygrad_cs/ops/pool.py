@@ -12,6 +12,7 @@ from ..backends import kernels as K
 from ..backends.shapes import pool_out_size
 from ..registry import Case, Input, composite
 from .conv import pair
+from .checks import require_float
 
 
 def _check_4d(op, x):
@@ -147,6 +148,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling (count_include_pad=True), PyTorch's ``F.avg_pool2d``."""
     kernel, stride, padding = pool_args("avg_pool2d", kernel_size, stride, padding)
+    require_float("avg_pool2d", x)
     return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding)
 
 
@@ -159,4 +161,5 @@ def adaptive_avg_pool2d(x, output_size=1):
         raise ValueError(f"adaptive_avg_pool2d: only output_size 1 is supported, got "
                          f"{output_size}; use avg_pool2d for other sizes.")
     _check_4d("adaptive_avg_pool2d", x)
+    require_float("adaptive_avg_pool2d", x)
     return x.mean(axis=(2, 3), keepdims=True)

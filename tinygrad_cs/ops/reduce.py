@@ -5,20 +5,15 @@ import numpy as np
 
 from ..autograd import Function
 from ..registry import Case, Input
+from .checks import check_axis
 
 
 def normalize_axis(op: str, axis, ndim: int) -> tuple:
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    out = []
-    for a in axes:
-        a = int(a)
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} "
-                             f"dimension(s); use an axis in [{-ndim}, {ndim - 1}].")
-        out.append(a % max(ndim, 1))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    out = [check_axis(op, a, ndim) for a in axes]
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis} names the same dimension twice.")
     return tuple(sorted(out))
