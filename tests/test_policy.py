@@ -32,7 +32,8 @@ print(json.dumps(dict(
 
 def report(first_import="", **env_changes):
     import json
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "TINYGRAD_CS_POLICY_OFF")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "TINYGRAD_CS_POLICY_OFF")}
     env.update(env_changes)
     code = first_import + "\n" + USE_AND_REPORT
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,

@@ -21,9 +21,19 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if a.ndim == 2 and b.ndim == 2:
         return _two_d(a, b, out)
-    if a.ndim == b.ndim == 3 and a.shape[0] == b.shape[0] > 1:
+    if a.ndim == b.ndim == 3 and a.shape[0] == b.shape[0]:
+        if a.shape[0] == 1:  # a stack of one (a single image's features): one 2-D product
+            out = np.empty((1, a.shape[1], b.shape[2]), np.result_type(a, b)) if out is None else out
+            _two_d(a[0], b[0], out[0])
+            return out
         return _batched(a, b, out)
     return np.matmul(a, b, out=out)
+
+
+# With at least this many rows, a product is split by rows: each core writes whole rows of
+# the result in place.  Fewer rows (and more columns) are split by columns, whose pieces
+# must be copied into place.
+ROWS_MIN = 16
 
 
 def _two_d(a, b, out):
@@ -31,7 +41,7 @@ def _two_d(a, b, out):
     n, m = a.shape[0], b.shape[1]
     if out is None:
         out = np.empty((n, m), np.result_type(a, b))
-    if n >= m:
+    if n >= m or n >= ROWS_MIN:
         def rows(lo, hi):
             np.matmul(a[lo:hi], b, out=out[lo:hi])
         split_batch(rows, n)

@@ -13,9 +13,10 @@ backend starts), or call ``policy.switch_off("name")`` before the first op.
 |            | products between the cores itself (matmul.py,  | the numba kernels: a DCGAN step in      |
 |            | split.py)                                      | either import order as fast as the best |
 |            |                                                | of the old orders (docs/performance.md) |
-| ``omp``    | numba's OpenMP threads sleep as soon as a      | a vanilla GAN step 47-53 -> 29-42 ms    |
-|            | kernel is done (OMP_WAIT_POLICY=PASSIVE, set   |                                         |
-|            | only while numba starts them, then removed)    |                                         |
+| ``omp``    | numba's OpenMP threads spin only briefly after | starry_night style iteration 27.8-29.6  |
+|            | a kernel (GOMP_SPINCOUNT=10000, set only while | ms (sleep at once) or 25.2 ms with a    |
+|            | numba starts them, then removed)               | DCGAN step 232-256 ms (default spin) -> |
+|            |                                                | 25.7-25.9 ms with 177-180 ms            |
 | ``memory`` | glibc's malloc keeps freed memory for reuse    | a style-transfer iteration ~17% faster  |
 |            | (requests up to 32 MB from its heap; up to     | (fewer page faults on fresh arrays);    |
 |            | 256 MB kept); Linux with glibc only            | costs up to 256 MB of kept peak memory  |
@@ -55,7 +56,7 @@ def applied():
 def apply():
     """Apply every setting not switched off.  Called once by ``backends/fast/__init__.py``."""
     off = _off | {n.strip() for n in os.environ.get(ENV_OFF, "").split(",") if n.strip()}
-    for name, step in (("blas", _hold_blas_to_one_thread), ("omp", _passive_openmp_threads),
+    for name, step in (("blas", _hold_blas_to_one_thread), ("omp", _short_openmp_spin),
                        ("memory", _keep_freed_memory), ("fork", _fresh_pool_after_fork)):
         if name not in off and step():
             _applied.add(name)
@@ -94,26 +95,30 @@ def threadpoolctl():
     return module
 
 
-def _passive_openmp_threads():
-    # numba runs parallel kernels on OpenMP (GNU libgomp) threads, which spin after each
-    # kernel waiting for more; a matrix product that starts then shares the cores with
-    # them.  PASSIVE makes them sleep at once.  libgomp reads the variable when it is
-    # loaded, which numba does when it starts its threads: so it is set only around that
-    # moment, then the environment is put back as it was.
+def _short_openmp_spin():
+    # numba runs parallel kernels on OpenMP (GNU libgomp) threads.  After a kernel they spin,
+    # waiting for the next one, for about 300,000 turns by default, and a matrix product or
+    # a slice of a batch split that starts then shares the cores with them.  Sleeping at
+    # once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up per kernel instead.  A short spin,
+    # GOMP_SPINCOUNT=10000, catches kernels that follow each other and then lets go.
+    # libgomp reads the variable when it is loaded, which numba does when it starts its
+    # threads: so it is set only around that moment, then the environment is put back.
     import numba
     from numba.np.ufunc import parallel
     if numba.config.THREADING_LAYER not in ("default", "omp", "safe", "threadsafe"):
         return False
-    name, before = "OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY")
-    if before is not None:  # the user's own choice stands
-        parallel._launch_threads()
+    if any(v in os.environ for v in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")):
+        parallel._launch_threads()   # the user's own choice stands
         return False
-    os.environ[name] = "PASSIVE"
+    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
     try:
         parallel._launch_threads()
     finally:
-        del os.environ[name]
+        del os.environ["GOMP_SPINCOUNT"]
     return numba.threading_layer() == "omp"
+
+
+SPIN_COUNT = "10000"
 
 
 M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
