@@ -30,24 +30,21 @@ def matmul(a, b, out=None):
     return np.matmul(a, b, out=out)
 
 
-# With at least this many rows, a product is split by rows: each core writes whole rows of
-# the result in place.  Fewer rows (and more columns) are split by columns, whose pieces
-# must be copied into place.
-ROWS_MIN = 16
-
-
 def _two_d(a, b, out):
-    """(n, k) @ (k, m): the rows of a, or the columns of b, split between the cores."""
+    """(n, k) @ (k, m): the rows of a, or the columns of b, split between the cores.
+
+    The bigger operand is the one cut in two: each core's BLAS copies the whole of the
+    other one into its packed blocks, so the small one should be the one copied twice."""
     n, m = a.shape[0], b.shape[1]
     if out is None:
         out = np.empty((n, m), np.result_type(a, b))
-    if n >= m or n >= ROWS_MIN:
+    if n >= m:
         def rows(lo, hi):
             np.matmul(a[lo:hi], b, out=out[lo:hi])
         split_batch(rows, n)
     else:
-        def columns(lo, hi):
-            out[:, lo:hi] = a @ b[:, lo:hi]
+        def columns(lo, hi):  # a block of columns of out: BLAS writes it in place
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
         split_batch(columns, m)
     return out
 
