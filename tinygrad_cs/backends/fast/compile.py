@@ -71,5 +71,5 @@ def say_if_first_run():
     cache = pathlib.Path(__file__).parent / "__pycache__"
     if not any(cache.glob("*.nbi")):
         print("tinygrad_cs: compiling the fast backend's numba kernels for this machine "
-              "(once; about 10-30 s spread over the first ops; later runs load them from "
-              "the cache)", file=sys.stderr, flush=True)
+              "(once, as each is first needed: about 5-15 s in all; later runs load "
+              "them from the cache)", file=sys.stderr, flush=True)
