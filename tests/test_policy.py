@@ -26,7 +26,8 @@ print(json.dumps(dict(
     import_left_environ=after_import == before, environ_after_use=dict(os.environ) == before,
     fast_loaded_at_import=fast_loaded_at_import, applied=sorted(policy.applied()),
     blas_threads=[i["num_threads"] for i in threadpool_info()
-                  if i["user_api"] == "blas" and "numpy" in i["filepath"]])))
+                  if i["user_api"] == "blas" and "numpy" in i["filepath"]],
+    all_blas_threads=[i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])))
 """
 
 
@@ -54,15 +55,37 @@ def test_settings_are_made_on_first_use_whatever_was_imported_first(first_import
     r = report(first_import)
     assert r["import_left_environ"] and r["environ_after_use"]   # nothing leaks to children
     assert not r["fast_loaded_at_import"]                        # nothing at import
-    expected = {"blas", "fork"} | ({"memory"} if sys.platform.startswith("linux") else set())
+    expected = {"blas"} | ({"memory"} if sys.platform.startswith("linux") else set())
     assert expected <= set(r["applied"])
     assert r["blas_threads"] == [1]                              # NumPy's BLAS
+    assert r["all_blas_threads"] and set(r["all_blas_threads"]) == {1}  # SciPy's too
 
 
 def test_each_setting_can_be_switched_off():
-    r = report(TINYGRAD_CS_POLICY_OFF="blas,memory,omp,fork")
+    r = report(TINYGRAD_CS_POLICY_OFF="blas,memory,omp")
     assert r["applied"] == []
     assert r["blas_threads"] and min(r["blas_threads"]) >= 1
     from tinygrad_cs.backends.fast import policy
     with pytest.raises(ValueError, match="unknown setting"):
         policy.switch_off("speed")
+
+
+def test_switch_off_works_after_the_module_is_imported():
+    code = """
+import json, numpy as np, tinygrad_cs as tg
+from tinygrad_cs.backends.fast import policy
+policy.switch_off("blas", "memory")
+tg.set_backend("fast")
+tg.functional.conv2d(tg.Tensor(np.ones((1, 1, 5, 5), np.float32)),
+                     tg.Tensor(np.ones((1, 1, 3, 3), np.float32)))
+from threadpoolctl import threadpool_info
+print(json.dumps(dict(applied=sorted(policy.applied()), blas=[
+    i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])))
+"""
+    import json
+    env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_CS_POLICY_OFF"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    assert "blas" not in r["applied"] and "memory" not in r["applied"]
+    assert max(r["blas"]) > 1                                   # BLAS keeps its threads

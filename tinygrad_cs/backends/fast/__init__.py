@@ -9,8 +9,8 @@ first.  The pieces, each in its own file:
 * ``matmul.py``: big matrix products split between the cores;
 * ``layout.py``: moving axes (NCHW <-> NHWC) on both cores;
 * ``pool.py``, ``batchnorm.py``, ``elementwise.py``: fused kernels;
-* ``policy.py``: the process-wide settings speed needs, applied when this module is
-  first imported, which ``backends/__init__.py`` does on the first op that needs it.
+* ``policy.py``: the process-wide settings speed needs, applied on the first kernel call
+  (so ``policy.switch_off`` still works after this module is imported).
 
 docs/performance.md says what each piece buys, measured.
 """
@@ -19,12 +19,7 @@ import functools
 import numpy as np
 
 from .. import reference
-from . import compile, policy
-
-compile.say_if_first_run()
-policy.apply()
-
-from . import batchnorm, conv, elementwise, pool  # noqa: E402
+from . import batchnorm, compile, conv, elementwise, policy, pool
 
 NAME = "fast"
 
@@ -50,9 +45,23 @@ def _or_reference(name, fast):
     @functools.wraps(slow)
     def call(*args, **kwargs):
         if _kernels_take(args) and _kernels_take(kwargs.values()):
+            if not _started:
+                _start()
             return fast(*args, **kwargs)
         return slow(*args, **kwargs)
     return call
+
+
+_started = False
+
+
+def _start():
+    """On the first kernel call: the process-wide settings (policy.py), and a word to the
+    user if the kernels still have to be compiled on this machine."""
+    global _started
+    _started = True
+    compile.say_if_first_run()
+    policy.apply()
 
 
 conv2d = _or_reference("conv2d", conv.conv2d)

@@ -1,7 +1,7 @@
 """Process-wide settings the fast backend makes for speed, all in one place.
 
 They are applied once, when the fast backend is first used (the first op that calls a
-kernel), never when tinygrad_cs is imported, and none of them is left in ``os.environ``,
+kernel), never when tinygrad_cs or this module is imported, and none of them is left in ``os.environ``,
 so programs you start do not inherit them.  Each can be switched off: name it in the
 environment variable ``TINYGRAD_CS_POLICY_OFF`` (a comma-separated list, read when the
 backend starts), or call ``policy.switch_off("name")`` before the first op.
@@ -20,10 +20,10 @@ backend starts), or call ``policy.switch_off("name")`` before the first op.
 | ``memory`` | glibc's malloc keeps freed memory for reuse    | a style-transfer iteration ~17% faster  |
 |            | (requests up to 32 MB from its heap; up to     | (fewer page faults on fresh arrays);    |
 |            | 256 MB kept); Linux with glibc only            | costs up to 256 MB of kept peak memory  |
-| ``fork``   | a process made by fork() starts its own batch  | a forked child's first convolution      |
-|            | split thread pool                              | does not wait forever                   |
 
-``applied()`` tells which were applied.  ``release()`` undoes the BLAS limit (the others
+(A process made by fork() needs no setting: the batch split notices that it runs in a new
+process and starts its own worker threads, split.py.)  ``applied()`` tells which were
+applied.  ``release()`` undoes the BLAS limit (the others
 cannot be undone in a running process).
 """
 import ctypes
@@ -31,7 +31,7 @@ import ctypes.util
 import os
 import sys
 
-NAMES = ("blas", "omp", "memory", "fork")
+NAMES = ("blas", "omp", "memory")
 ENV_OFF = "TINYGRAD_CS_POLICY_OFF"
 
 _off = set()
@@ -57,7 +57,7 @@ def apply():
     """Apply every setting not switched off.  Called once by ``backends/fast/__init__.py``."""
     off = _off | {n.strip() for n in os.environ.get(ENV_OFF, "").split(",") if n.strip()}
     for name, step in (("blas", _hold_blas_to_one_thread), ("omp", _short_openmp_spin),
-                       ("memory", _keep_freed_memory), ("fork", _fresh_pool_after_fork)):
+                       ("memory", _keep_freed_memory)):
         if name not in off and step():
             _applied.add(name)
 
@@ -81,6 +81,7 @@ def _hold_blas_to_one_thread():
     # nothing to spin, and products big enough to share get split between the cores by
     # matmul.py instead.  threadpoolctl finds the BLAS libraries NumPy and SciPy loaded.
     global _blas_limit
+    import scipy.linalg  # noqa: F401  (loads SciPy's own OpenBLAS now, so it is held too)
     _blas_limit = threadpoolctl().threadpool_limits(limits=1, user_api="blas")
     return True
 
@@ -140,13 +141,3 @@ def _keep_freed_memory():
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
-
-
-def _fresh_pool_after_fork():
-    # A child process made by fork() has none of the pool's threads, only their records:
-    # it must start its own pool, or its first split would wait forever.
-    if not hasattr(os, "register_at_fork"):
-        return False
-    from . import split
-    os.register_at_fork(after_in_child=split.forget_pool)
-    return True

@@ -29,6 +29,7 @@ While a split runs, a matrix product that *another* thread of your program start
 gets only one BLAS thread.
 """
 import contextlib
+import os
 import threading
 
 _here = threading.local()   # .one_core: is this thread working on a slice?
@@ -91,11 +92,15 @@ class _Worker(threading.Thread):
         return self._result
 
 
+_pid = os.getpid()           # the process the workers belong to
+
+
 def forget_pool():
-    """Start new workers on the next split (policy.py calls this in a forked child, which
-    has none of the parent's threads, only their records)."""
-    global _workers, _in_use
-    _workers, _in_use = [], threading.Lock()
+    """Start new workers on the next split.  A child made by fork() has none of its
+    parent's threads, only their records: split_batch calls this when it finds itself in
+    another process than the one its workers were started in."""
+    global _workers, _in_use, _pid
+    _workers, _in_use, _pid = [], threading.Lock(), os.getpid()
 
 
 def _one_blas_thread():
@@ -113,6 +118,8 @@ def split_batch(work, N):
     at the same time; the results in the order of the slices.  One slice, ``work(0, N)``,
     run here, when there is one image or one core, or when already inside a slice."""
     parts = min(N, cores())
+    if _pid != os.getpid():  # a forked child: its parent's workers are not here
+        forget_pool()
     # another thread of the program is splitting right now: this one runs on its own
     if parts < 2 or on_one_core() or not _in_use.acquire(blocking=False):
         return [work(0, N)]
