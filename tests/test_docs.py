@@ -103,6 +103,11 @@ def test_chapter_blocks_paste_into_a_plain_prompt(chapter):
                 "one blank line after each top-level compound statement")
 
 
+def test_readme_blocks_paste_into_a_plain_prompt():
+    readme = LEARN.parent.parent / "README.md"
+    test_chapter_blocks_paste_into_a_plain_prompt(readme)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.name for p in CHAPTERS])
 def test_chapter_pictures_exist_and_are_small(chapter):
     for link in IMAGE_LINK.findall(chapter.read_text(encoding="utf-8")):

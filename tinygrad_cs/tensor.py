@@ -33,7 +33,8 @@ class Tensor:
     >>> y = (x * x).sum()
     >>> y.backward()
     >>> x.grad          # d(sum x^2)/dx = 2x
-    Tensor([[2., 4.], [6., 8.]], dtype=float32)
+    Tensor([[2., 4.],
+            [6., 8.]], dtype=float32)
 
     Python floats and lists become float32; a NumPy array keeps its dtype (float64 stays
     float64, which is what gradcheck wants).
