@@ -28,7 +28,7 @@ from PIL import Image  # noqa: E402
 from demos.args import (check_finite, nonnegative_float, nonnegative_int, positive_float,  # noqa: E402
                         positive_int, run_program, unit_float)
 from demos.plotting import plot_curves, save_figure, save_image  # noqa: E402
-from models.data import find_file  # noqa: E402
+from models.data import DataNotFoundError, find_file  # noqa: E402
 from models.images import load_image  # noqa: E402
 from models.squeezenet import load_squeezenet  # noqa: E402
 from models.style_transfer import COMMON, PRESETS, style_transfer  # noqa: E402
@@ -44,7 +44,14 @@ MIN_IMAGE_SIZE = 25
 
 def image_path(name, data_dir):
     """A path as given, or a file of styles/ (data directory, cache, or download)."""
-    return name if os.path.exists(name) else str(find_file(f"styles/{name}", data_dir))
+    if os.path.exists(name):
+        return name
+    try:
+        return str(find_file(f"styles/{name}", data_dir))
+    except DataNotFoundError as e:
+        if f"styles/{name}" not in str(e):  # not about this file (a bad --data, say)
+            raise
+        raise DataNotFoundError(f"{name}: no such image file here, and {e}") from None
 
 
 def side_by_side(content, styles, result, title, path):

@@ -198,7 +198,7 @@ def download(url: str, dest: Path, checksum: str | None = None, quiet=False) -> 
     with atomic_path(dest) as tmp:
         with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with progress(total=total, desc=f"downloading {dest.name}", disable=quiet) as bar:
+            with progress(total=total, desc=f"downloading {dest.name}", disable=quiet, unit="B") as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     out.write(block)
                     bar.update(len(block))
@@ -241,5 +241,7 @@ def find_file(relative: str, data_dir=None, source: Source | None = None, quiet=
     raise DataNotFoundError(
         f"{relative}{about} is missing: it is not in {where}, and downloading it failed "
         f"({'; '.join(errors)}). Without internet: download {source.urls[0]} on another machine "
-        f"and save it as {dest}, or {offline}, or set {ENV_MIRROR} to a folder or URL "
-        f"holding {relative}.")
+        f"and save it as {dest}, or {offline}, or "
+        + (f"put {relative} into the mirror {os.environ[ENV_MIRROR]!r} ({ENV_MIRROR})."
+           if os.environ.get(ENV_MIRROR) else
+           f"set {ENV_MIRROR} to a folder or URL holding {relative}."))

@@ -67,7 +67,14 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
     for key, name in IDX_FILES.items():
         path = locate([f"mnist/{name}", f"mnist/{name}.gz", name, f"{name}.gz"], data_dir)
         if path is None and download_missing:
-            path = find_file(f"mnist/{name}.gz", data_dir)
+            try:
+                path = find_file(f"mnist/{name}.gz", data_dir)
+            except DataNotFoundError as e:
+                raise DataNotFoundError(
+                    f"{e} MNIST is the four files mnist/"
+                    f"{'.gz, mnist/'.join(IDX_FILES.values())}.gz; a data directory may hold "
+                    "those or one mnist/mnist.npz (arrays x_train, y_train, x_test, y_test)."
+                ) from None
         if path is None:
             raise DataNotFoundError(
                 f"MNIST not found: no mnist/mnist.npz and no {name}[.gz] in the data directory "

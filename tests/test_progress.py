@@ -18,3 +18,13 @@ def test_progress_line_counts_values_and_resumed_work():
     resumed.close()
     resumed.close()  # a second close draws nothing more
     assert resumed.file.getvalue().count("7/10") == 1
+
+
+def test_a_download_bar_counts_bytes_in_megabytes():
+    import io
+    from tinygrad_cs.progress import progress
+    out = io.StringIO()
+    with progress(total=4_954_871, desc="downloading", file=out, unit="B") as bar:
+        bar.update(4_954_871)
+    line = out.getvalue()
+    assert "5.0 MB/5.0 MB" in line and "MB/s" in line and "it/s" not in line

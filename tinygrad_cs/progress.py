@@ -8,6 +8,13 @@ import sys
 import time
 
 
+def _fmt_amount(n, unit):
+    """A count, or with unit="B" a number of bytes as kB or MB."""
+    if unit != "B":
+        return f"{n}"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
 def _fmt_time(s):
     s = int(s)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
@@ -15,7 +22,7 @@ def _fmt_time(s):
 
 class progress:
     def __init__(self, iterable=None, total=None, desc="", width=28, file=None, log_every=10.0,
-                 disable=False, initial=0):
+                 disable=False, initial=0, unit="it"):
         self.iterable = iterable
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.desc, self.width, self.file = desc, width, file or sys.stderr
@@ -23,6 +30,7 @@ class progress:
         self.log_every, self.disable = log_every, disable
         self.n, self.values = initial, {}
         self.initial = initial  # work done before this bar started (a resumed run)
+        self.unit = unit        # "it" (iterations) or "B" (bytes, shown as kB/MB)
         self.start = self.last_draw = time.perf_counter()
 
     def __iter__(self):
@@ -57,14 +65,20 @@ class progress:
             frac = min(self.n / self.total, 1.0)
             filled = int(frac * self.width)
             parts.append(f"{frac:4.0%} |{'#' * filled}{'.' * (self.width - filled)}| "
-                         f"{self.n}/{self.total}")
+                         f"{_fmt_amount(self.n, self.unit)}/{_fmt_amount(self.total, self.unit)}")
             eta = (self.total - self.n) / rate if rate > 0 else 0
-            parts.append(f"[{_fmt_time(elapsed)}<{_fmt_time(eta)}, {rate:.2f}it/s]")
+            parts.append(f"[{_fmt_time(elapsed)}<{_fmt_time(eta)}, {self._rate(rate)}]")
         else:
-            parts.append(f"{self.n} [{_fmt_time(elapsed)}, {rate:.2f}it/s]")
+            parts.append(f"{_fmt_amount(self.n, self.unit)} [{_fmt_time(elapsed)}, "
+                         f"{self._rate(rate)}]")
         parts += [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                   for k, v in self.values.items()]
         return " ".join(parts)
+
+    def _rate(self, rate):
+        if self.unit == "B":
+            return f"{rate / 1e6:.1f} MB/s"
+        return f"{rate:.2f}{self.unit}/s"
 
     def draw(self, end="\r"):
         if self.disable:
