@@ -264,13 +264,33 @@ def test_mistakes_in_a_new_op_are_named():
         def backward(self, g):
             return 2 * g.data
 
+    class WrongShape(tg.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, g):
+            return (2 * g).sum()
+
+    class TooFew(tg.Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, g):
+            return g * self.inputs[1]
+
     try:
         x = Tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(ValueError, match=r"WrongShape.backward returned a gradient of shape "
+                                             r"\(\) for input 0 of shape \(2,\)"):
+            WrongShape.apply(x).sum().backward()
+        with pytest.raises(TypeError, match=r"TooFew.backward returned 1 gradient\(s\) for 2 "
+                                            r"input\(s\)"):
+            TooFew.apply(x, Tensor([3.0, 4.0], requires_grad=True)).sum().backward()
         with pytest.raises(TypeError, match="ReturnsTensor.forward returned a Tensor"):
             ReturnsTensor.apply(x)
         with pytest.raises(TypeError, match="BackwardInNumpy.backward returned a ndarray for "
                                             "input 0; backward must return Tensors"):
             BackwardInNumpy.apply(x).sum().backward()
     finally:
-        FUNCTIONS.pop("ReturnsTensor", None)
-        FUNCTIONS.pop("BackwardInNumpy", None)
+        for name in ("ReturnsTensor", "BackwardInNumpy", "WrongShape", "TooFew"):
+            FUNCTIONS.pop(name, None)

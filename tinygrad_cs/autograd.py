@@ -291,6 +291,11 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
             input_grads = node.backward(g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            if len(input_grads) != len(node.inputs):
+                raise TypeError(
+                    f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s) "
+                    f"for {len(node.inputs)} input(s); return one per input, None for an "
+                    "input that needs none.")
             for i, (t, need, gi) in enumerate(zip(node.inputs, mask, input_grads)):
                 if not need or gi is None:
                     continue
@@ -299,6 +304,11 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
                         f"{type(node).__name__}.backward returned a {type(gi).__name__} for "
                         f"input {i}; backward must return Tensors (or None), computed with "
                         "Tensor ops, so that create_graph=True can differentiate them again.")
+                if gi.shape != t.shape:
+                    raise ValueError(
+                        f"{type(node).__name__}.backward returned a gradient of shape "
+                        f"{gi.shape} for input {i} of shape {t.shape}; a gradient has its "
+                        "input's shape (sum a broadcast gradient back with unbroadcast).")
                 if gi.data.dtype != t.data.dtype:
                     gi = gi.astype(t.data.dtype)
                 if t.grad_fn is None:
