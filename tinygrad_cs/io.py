@@ -134,19 +134,23 @@ MAX_RATIO = 1000
 _RATIO_FLOOR = 16 * 1024 ** 2  # small members may have any ratio: they cannot fill memory
 
 
-def load_npz(path, what="file", max_bytes=MAX_BYTES) -> dict:
+def load_npz(path, what="file", max_bytes=MAX_BYTES, max_ratio=MAX_RATIO) -> dict:
     """name -> array for every array of an ``.npz`` file, read with ``allow_pickle=False``
     (a pickled object is refused, so loading never runs code).
 
     ``what`` says what the file is for ("weights", "checkpoint", "MNIST data"), for the
     messages.  Raises FileNotFoundError for a missing file and DamagedFileError (a
     ValueError) for one that is empty, truncated, corrupt, not an ``.npz`` at all, holds
-    pickled objects, is encrypted or compressed in a way zipfile cannot read, or is a
-    zip bomb (a member over 16 MB that unpacks to more than 1000 times its packed size).
+    pickled objects, or is encrypted or compressed in a way zipfile cannot read.
 
-    Raises FileTooLargeError (a ValueError) if the arrays together hold more than
-    ``max_bytes`` bytes (default 2 GiB), before anything is unpacked; pass a larger
-    ``max_bytes`` to load a genuinely large file.
+    Raises FileTooLargeError (a ValueError), from the zip's table of contents, before
+    anything is unpacked, if
+
+    * the arrays together hold more than ``max_bytes`` bytes (default 2 GiB), or
+    * a member over 16 MB unpacks to more than ``max_ratio`` (default 1000) times its
+      packed size: the mark of a zip bomb, a small file made to fill the memory.
+
+    To load a genuinely large file, pass a larger ``max_bytes`` or ``max_ratio=None``.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -162,7 +166,7 @@ def load_npz(path, what="file", max_bytes=MAX_BYTES) -> dict:
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # how a zip archive (an .npz) starts
         raise damaged("the file is empty" if not head else "it does not start like a zip archive")
     try:
-        _check_sizes(path, what, max_bytes, damaged)
+        _check_sizes(path, what, max_bytes, max_ratio, damaged)
         _check_members(path, damaged)
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
@@ -189,10 +193,11 @@ class _PickledObjects(Exception):
     pass
 
 
-def _check_sizes(path, what, max_bytes, damaged):
+def _check_sizes(path, what, max_bytes, max_ratio, damaged):
     """From the zip's table of contents alone (nothing unpacked): no member may be
-    encrypted, packed with a method zipfile cannot read, or a zip bomb, and all members
-    together must fit in ``max_bytes``."""
+    encrypted, packed with a method zipfile cannot read, or packed more than ``max_ratio``
+    times tighter than it unpacks (if over 16 MB), and all members together must fit in
+    ``max_bytes``."""
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
     for info in infos:
@@ -203,10 +208,14 @@ def _check_sizes(path, what, max_bytes, damaged):
             raise damaged(f"member {info.filename!r} uses compression method "
                           f"{info.compress_type}, which cannot be read here (np.savez "
                           "stores, np.savez_compressed deflates)")
-        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
-            raise damaged(f"member {info.filename!r} unpacks from {info.compress_size} to "
-                          f"{info.file_size} bytes, more than {MAX_RATIO} times its packed "
-                          "size: a zip bomb, or a corrupt table of contents")
+        if max_ratio is not None and info.file_size > _RATIO_FLOOR \
+                and info.file_size > max_ratio * info.compress_size:
+            raise FileTooLargeError(
+                f"load_npz: the {what} {path!r}: member {info.filename!r} unpacks from "
+                f"{info.compress_size} to {info.file_size} bytes, more than max_ratio="
+                f"{max_ratio} times its packed size, as a zip bomb does; not loading it. If "
+                "the file is genuine (an array of zeros packs that tightly) and the memory is "
+                "there, call load_npz(path, max_ratio=None).")
     total = sum(info.file_size for info in infos)
     if total > max_bytes:
         raise FileTooLargeError(
