@@ -190,9 +190,11 @@ def check_checkpoint(sd, source="the checkpoint"):
                          "in it); resume from the checkpoint.npz that demos/gan.py wrote.")
 
     def bad(key, expected):
-        return ValueError(f"GANTrainer: {source} is damaged or was edited: {key!r} is "
-                          f"{sd[key]!r} (dtype {np.asarray(sd[key]).dtype}), expected {expected}. "
-                          "Resume from an intact checkpoint, or start the run again.")
+        value = np.asarray(sd[key])
+        shown = repr(value.item()) if value.ndim == 0 else f"an array of shape {value.shape}"
+        return ValueError(f"GANTrainer: {source} is damaged or was edited: {key!r} is {shown} "
+                          f"(dtype {value.dtype}), expected {expected}. Resume from an intact "
+                          "checkpoint, or start the run again.")
 
     for key, low in (("iteration", 0), ("seed", 0), ("batch_size", 1)):
         if key not in sd:
