@@ -175,7 +175,8 @@ class GANTrainer:
         save_npz_atomic(path, self.state_dict())
 
     def load(self, path):
-        self.load_state_dict(load_npz(path, what="GAN checkpoint"), source=f"the checkpoint {str(path)!r}")
+        self.load_state_dict(load_npz(path, what="GAN checkpoint"),
+                             source=f"the checkpoint {str(path)!r}")
 
 
 def check_checkpoint(sd, source="the checkpoint"):

@@ -128,8 +128,10 @@ class FileTooLargeError(ValueError):
 
 # The largest file the project reads (MNIST as one .npz) unpacks to about 55 MB.
 MAX_BYTES = 2 * 1024 ** 3
-# Deflate, the compression np.savez_compressed uses, cannot shrink data much more than
-# 1000:1, even an array of zeros; a member packed tighter than that, and big, is a zip bomb.
+# Deflate, the compression np.savez_compressed uses, shrinks data at most about 1030:1 (an
+# array of zeros does that); real weights and images shrink far less.  A big member packed
+# tighter than 1000:1 is a zip bomb or an array of almost nothing but zeros, so it is
+# refused unless the caller says otherwise (max_ratio=None).
 MAX_RATIO = 1000
 _RATIO_FLOOR = 16 * 1024 ** 2  # small members may have any ratio: they cannot fill memory
 
