@@ -6,7 +6,9 @@ classifier features against the test set, and the share of each digit.
     python demos/evaluate_gan.py out/gan_* --classifier out/mnist_classifier/classifier.npz --data DIR
 
 Writes a Markdown table (``--table``, rewritten after each run is scored) that the README
-quotes.
+quotes.  Its first line is a Markdown comment (``TITLE``) by which a later run knows the file
+as an earlier table it may replace; any other existing file is kept unless ``--overwrite`` is
+given, and an input of this program (the classifier, a run's files) is never replaced.
 """
 import argparse
 import json
@@ -18,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from demos.args import at_least_2, run_program  # noqa: E402
+from demos.gan import RUN_FILES, SAMPLE_FILE  # noqa: E402
 from models import gan  # noqa: E402
 from models.gan_metrics import class_shares, classifier_score, frechet_distance  # noqa: E402
 from models.gan_training import VARIANTS  # noqa: E402
@@ -72,12 +75,53 @@ def scores(model, digits, test_features):
 MAX_SAMPLES = 100_000
 
 
+# the first line of every score table: invisible in rendered Markdown, and the mark by which
+# check_table knows a file as an earlier table that may be replaced
+TITLE = "<!-- GAN scores written by demos/evaluate_gan.py -->"
+
+
 def format_table(rows) -> str:
-    lines = ["| samples | ms/iter | classifier score | Fréchet distance | digit shares 0..9 (%) |",
+    lines = [TITLE, "| samples | ms/iter | classifier score | Fréchet distance | digit shares 0..9 (%) |",
              "|---|---|---|---|---|"]
     for label, ms, cs, fd, shares in rows:
         lines.append(f"| {label} | {ms} | {cs:.2f} | {fd:.2f} | {' '.join(f'{100 * s:.0f}' for s in shares)} |")
     return "\n".join(lines)
+
+
+def _same_file(a, b) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (through symbolic or hard links too)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def check_table(p, table, runs, classifier, overwrite):
+    """Before any work: the table must not be an input (the classifier, a file a run of
+    demos/gan.py writes), and an existing file is replaced only if it is an earlier score
+    table (its first line is TITLE) or --overwrite is given."""
+    if _same_file(table, classifier):
+        p.error(f"--table {table} is the classifier (--classifier) itself; give another path "
+                "for the score table")
+    for run in runs:
+        inside = os.path.realpath(os.path.dirname(os.path.abspath(table))) == os.path.realpath(run)
+        name = os.path.basename(table)
+        if inside and (name in RUN_FILES or SAMPLE_FILE.fullmatch(name)):
+            p.error(f"--table {table} is a file of the run {run} (written by demos/gan.py); "
+                    "give a path outside the run's files, such as out/scores_gan.md")
+    if not os.path.isfile(table) or overwrite:
+        return
+    try:
+        with open(table, encoding="utf-8") as f:
+            first = f.readline().rstrip("\n")
+    except (UnicodeDecodeError, OSError):
+        first = None
+    if first != TITLE:
+        p.error(f"--table {table} already exists and is not a score table written by this "
+                f"program (its first line is not {TITLE!r}); not replacing it. Give another "
+                "--table path, or --overwrite to replace the file")
 
 
 def main(argv=None):
@@ -88,7 +132,10 @@ def main(argv=None):
     # a covariance (for the Fréchet distance) needs at least 2 samples; thousands are advised
     p.add_argument("-n", type=at_least_2, default=10000,
                    help="samples per generator (at least 2; thousands for a stable score)")
-    p.add_argument("--table", default="out/scores_gan.md")
+    p.add_argument("--table", default="out/scores_gan.md",
+                   help="the Markdown file to write the scores to")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --table even if it exists and is not an earlier score table")
     p.add_argument("--test-limit", type=at_least_2, default=None,
                    help="use only the first N test digits (quick runs; at least 2)")
     args = p.parse_args(argv)
@@ -106,6 +153,7 @@ def main(argv=None):
         else:
             runs.append(run)
     infos = [read_run(p, run, args.table) for run in runs]  # every check before any work
+    check_table(p, args.table, runs, args.classifier, args.overwrite)
     if not os.path.exists(args.classifier):
         p.error(f"no classifier at {args.classifier}; train one with demos/train_mnist_classifier.py")
     model = MNISTClassifier()

@@ -26,9 +26,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from demos.args import (check_finite, nonnegative_int, positive_float, positive_int,  # noqa: E402
                         run_program)
 from demos.plotting import image_grid, plot_curves, save_image  # noqa: E402
-from models.gan_training import VARIANTS, GANTrainer  # noqa: E402
+from models.gan_training import VARIANTS, GANTrainer, check_checkpoint  # noqa: E402
 from models.mnist import load_mnist, to_float  # noqa: E402
-from tinygrad_cs.io import check_replaceable, remove_stale_temporaries, write_text_atomic  # noqa: E402
+from tinygrad_cs.io import (check_replaceable, load_npz, remove_stale_temporaries,  # noqa: E402
+                            write_text_atomic)
 from tinygrad_cs.progress import progress  # noqa: E402
 
 
@@ -148,13 +149,19 @@ def main(argv=None):
 
     out = args.out or os.path.join("out", f"gan_{args.variant}")
     options = check_run_folder(p, args, out)
-    os.makedirs(out, exist_ok=True)
+    ckpt = os.path.join(out, "checkpoint.npz")
+    if args.resume:  # a damaged or edited checkpoint is found before the data is read
+        state = load_npz(ckpt, what="GAN checkpoint")
+        check_checkpoint(state, f"the checkpoint {ckpt!r}")
     data = load_mnist(args.data)
     images = to_float(data["x_train"]).reshape(-1, 784)
     if args.quick:
         images = images[:5000]
     trainer = GANTrainer(args.variant, images, batch_size=args.batch_size, seed=args.seed,
                          critic_batchnorm=args.critic_batchnorm)
+    # made only now that the data and the batch size are known to be good, so that a run
+    # that cannot start leaves no empty folder behind
+    os.makedirs(out, exist_ok=True)
     default_epochs = {"vanilla": 10, "lsgan": 10, "dcgan": 5, "wgan-gp": 7}[args.variant]
     if args.iters is not None:
         total = args.iters
@@ -163,9 +170,8 @@ def main(argv=None):
     else:
         total = max(1, int(round((args.epochs or default_epochs) * trainer.batches_per_epoch
                                  / trainer.n_critic)))
-    ckpt = os.path.join(out, "checkpoint.npz")
     if args.resume:
-        trainer.load(ckpt)
+        trainer.load_state_dict(state, source=f"the checkpoint {ckpt!r}")
         finished = os.path.exists(os.path.join(out, "run.json"))
         if trainer.iteration > total or (trainer.iteration == total and finished):
             # nothing is rewritten: run.json and the samples stay those of the real run

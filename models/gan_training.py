@@ -151,17 +151,16 @@ class GANTrainer:
             sd.update({prefix + k: v for k, v in obj.state_dict().items()})
         return sd
 
-    def load_state_dict(self, sd):
-        missing = [k for k in ("variant", "seed", "iteration", "d_loss", "g_loss") if k not in sd]
-        if missing:
-            raise ValueError(f"GANTrainer: not a GAN checkpoint (no {', '.join(missing)} in it); "
-                             "resume from the checkpoint.npz that demos/gan.py wrote.")
+    def load_state_dict(self, sd, source="the checkpoint"):
+        """Restore a ``state_dict()``; ``source`` names where it came from (a file) in
+        messages.  Every field is checked (``check_checkpoint``) before anything changes."""
+        check_checkpoint(sd, source)
         if str(sd["variant"]) != self.variant or int(sd["seed"]) != self.seed:
-            raise ValueError(f"GANTrainer: the checkpoint is for variant {sd['variant']} seed "
+            raise ValueError(f"GANTrainer: {source} is for variant {sd['variant']} seed "
                              f"{sd['seed']}, not {self.variant} seed {self.seed}.")
         # (older checkpoints do not record the batch size)
         if "batch_size" in sd and int(sd["batch_size"]) != self.batch_size:
-            raise ValueError(f"GANTrainer: the checkpoint was trained with batch size "
+            raise ValueError(f"GANTrainer: {source} was trained with batch size "
                              f"{int(sd['batch_size'])}, not {self.batch_size}; resuming with "
                              "another would change the data order.")
         part = lambda prefix: {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}  # noqa: E731
@@ -176,4 +175,38 @@ class GANTrainer:
         save_npz_atomic(path, self.state_dict())
 
     def load(self, path):
-        self.load_state_dict(load_npz(path, what="GAN checkpoint"))
+        self.load_state_dict(load_npz(path, what="GAN checkpoint"),
+                             source=f"the checkpoint {str(path)!r}")
+
+
+def check_checkpoint(sd, source="the checkpoint"):
+    """Raise a ValueError naming ``source`` and the key if a GAN checkpoint's bookkeeping
+    fields are missing or impossible (a tampered or foreign file): ``iteration`` and
+    ``seed`` must be integers >= 0, ``batch_size`` (if present) >= 1, ``variant`` a known
+    name, and ``d_loss``/``g_loss`` one loss per iteration done.  Needs no trainer, so a
+    program can check a checkpoint before it loads any data."""
+    missing = [k for k in ("variant", "seed", "iteration", "d_loss", "g_loss") if k not in sd]
+    if missing:
+        raise ValueError(f"GANTrainer: {source} is not a GAN checkpoint (no {', '.join(missing)} "
+                         "in it); resume from the checkpoint.npz that demos/gan.py wrote.")
+
+    def bad(key, expected):
+        value = np.asarray(sd[key])
+        shown = repr(value.item()) if value.ndim == 0 else f"an array of shape {value.shape}"
+        return ValueError(f"GANTrainer: {source} is damaged or was edited: {key!r} is {shown} "
+                          f"(dtype {value.dtype}), expected {expected}. Resume from an intact "
+                          "checkpoint, or start the run again.")
+
+    for key, low in (("iteration", 0), ("seed", 0), ("batch_size", 1)):
+        if key not in sd:
+            continue  # (older checkpoints do not record the batch size)
+        value = np.asarray(sd[key])
+        if value.ndim != 0 or not np.issubdtype(value.dtype, np.integer) or value < low:
+            raise bad(key, f"a single integer >= {low}")
+    variant = np.asarray(sd["variant"])
+    if variant.ndim != 0 or variant.dtype.kind != "U" or str(variant) not in VARIANTS:
+        raise bad("variant", f"one of {', '.join(VARIANTS)}")
+    for key in ("d_loss", "g_loss"):  # the history holds one loss per iteration done
+        losses = np.asarray(sd[key])
+        if losses.ndim != 1 or losses.dtype.kind != "f" or len(losses) != int(sd["iteration"]):
+            raise bad(key, f"{int(sd['iteration'])} losses (one per iteration) as floats")

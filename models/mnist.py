@@ -9,11 +9,13 @@ none of these present it fetches the official gzipped idx files into the cache (
 from __future__ import annotations
 
 import gzip
+import math
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from tinygrad_cs.io import load_npz
+from tinygrad_cs.io import DamagedFileError, load_npz
 from tinygrad_cs.random import get_rng
 
 from .data import DataNotFoundError, find_file, locate
@@ -28,33 +30,64 @@ IDX_FILES = {  # array -> official file name (its URLs and MD5 are in models/dat
 
 def read_idx(path) -> np.ndarray:
     """Parse an idx file (optionally gzipped): magic 0x0000 08 <ndim>, big-endian int32 sizes,
-    then the uint8 payload."""
+    then the uint8 payload.
+
+    Raises DamagedFileError (a ValueError) naming the file if it is truncated, not gzip
+    data though named .gz, or its header does not describe exactly the bytes that follow."""
     path = Path(path)
+
+    def damaged(detail):
+        return DamagedFileError(f"read_idx: the MNIST file {str(path)!r} is damaged ({detail}). "
+                                "Delete it and download it again (or use mnist/mnist.npz).")
+
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:  # a cut or corrupt .gz
+        raise damaged(f"{type(e).__name__}: {e}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an idx file of unsigned bytes (bad magic number "
-                         f"{raw[:4].hex()}); is it corrupt?")
+        raise damaged(f"not an idx file of unsigned bytes: bad magic number {raw[:4].hex()!r}")
     ndim = raw[3]
-    dims = np.frombuffer(raw, ">i4", count=ndim, offset=4).astype(int)
+    if len(raw) < 4 + 4 * ndim:
+        raise damaged(f"the header claims {ndim} sizes of 4 bytes but the file holds only "
+                      f"{len(raw)} bytes")
+    dims = [int(d) for d in np.frombuffer(raw, ">i4", count=ndim, offset=4)]
+    if any(d < 0 for d in dims):
+        raise damaged(f"the header gives negative sizes {tuple(dims)}")
     payload = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
-    if payload.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: header says shape {tuple(dims)} ({int(np.prod(dims))} bytes) "
-                         f"but {payload.size} bytes follow; the file is truncated or corrupt.")
+    count = math.prod(dims)  # exact Python integers: no overflow
+    if payload.size != count:
+        raise damaged(f"the header says shape {tuple(dims)} ({count} bytes) but {payload.size} "
+                      "bytes follow: truncated or corrupt")
     return payload.reshape(dims)
 
 
-def _check(arrays, source):
+def _check(arrays, sources):
+    """Every array present with MNIST's shapes (any number of images, at least one), and
+    one label per image.  ``sources``: array name -> the file it came from, for messages."""
     expected = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28),
                 "y_test": (10000,)}
+
+    def damaged(key, detail):
+        return DamagedFileError(f"load_mnist: the MNIST file {str(sources[key])!r} is damaged: "
+                                f"{detail}. Delete it and download it again.")
+
     for key, shape in expected.items():
         if key not in arrays:
-            raise ValueError(f"MNIST from {source}: missing array {key!r}.")
+            raise damaged(key, f"missing array {key!r} (expected x_train, y_train, x_test, "
+                               "y_test)")
         a = arrays[key]
         if a.shape[1:] != shape[1:] or a.ndim != len(shape) or a.dtype != np.uint8:
-            raise ValueError(f"MNIST from {source}: {key} has shape {a.shape} dtype {a.dtype}, "
-                             f"expected {shape} uint8.")
+            raise damaged(key, f"{key} has shape {a.shape} dtype {a.dtype}, expected "
+                               f"{shape} uint8")
+        if len(a) == 0:
+            raise damaged(key, f"{key} holds no examples")
+    for images, labels in (("x_train", "y_train"), ("x_test", "y_test")):
+        if len(arrays[images]) != len(arrays[labels]):
+            raise damaged(labels, f"{labels} has {len(arrays[labels])} labels but "
+                                  f"{images} has {len(arrays[images])} images; every image "
+                                  "needs exactly one label")
     return arrays
 
 
@@ -62,8 +95,8 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
     """dict with x_train (60000, 28, 28) uint8, y_train (60000,) uint8, x_test, y_test."""
     npz = locate(["mnist/mnist.npz", "mnist.npz"], data_dir)
     if npz is not None:
-        return _check(load_npz(npz, what="MNIST data file"), npz)
-    arrays = {}
+        return _check(load_npz(npz, what="MNIST data file"), dict.fromkeys(IDX_FILES, npz))
+    arrays, sources = {}, {}
     for key, name in IDX_FILES.items():
         path = locate([f"mnist/{name}", f"mnist/{name}.gz", name, f"{name}.gz"], data_dir)
         if path is None and download_missing:
@@ -80,8 +113,8 @@ def load_mnist(data_dir=None, download_missing=True) -> dict:
                 f"MNIST not found: no mnist/mnist.npz and no {name}[.gz] in the data directory "
                 "or the cache. Pass --data DIR (or set TINYGRAD_CS_DATA=DIR) for a folder "
                 "holding mnist/mnist.npz or the four official idx files.")
-        arrays[key] = read_idx(path)
-    return _check(arrays, "idx files")
+        arrays[key], sources[key] = read_idx(path), path
+    return _check(arrays, sources)
 
 
 def to_float(x_uint8, low=-1.0, high=1.0) -> np.ndarray:

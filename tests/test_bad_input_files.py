@@ -13,7 +13,7 @@ from PIL import Image
 import layers as nn
 from models.gan_training import GANTrainer
 from models.images import load_image, to_rgb
-from models.mnist import load_mnist
+from models.mnist import load_mnist, read_idx
 from models.squeezenet import load_squeezenet
 from tinygrad_cs.io import (DamagedFileError, check_replaceable, load_npz, save_npz_atomic,
                             write_text_atomic)
@@ -246,3 +246,115 @@ def test_image_without_exif_is_unchanged(tmp_path):
     stored = np.random.default_rng(0).integers(0, 256, (6, 9, 3), dtype=np.uint8)
     Image.fromarray(stored).save(tmp_path / "plain.png")
     np.testing.assert_array_equal(np.asarray(load_image(tmp_path / "plain.png")), stored)
+
+
+# -- zip members that cannot be read: encrypted, or packed with an unknown method -------------
+
+def _patched_zip(path, flags=None, method=None):
+    """A one-member .npz whose flag bits or compression method are overwritten, in the
+    member's local header and in the central directory alike (as a real tool would write
+    them)."""
+    _npz_with_members(path, {"a.npy": _npy_header((2,)) + bytes(16)})
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.index(signature)
+        if flags is not None:
+            data[start + flag_at:start + flag_at + 2] = flags.to_bytes(2, "little")
+        if method is not None:
+            data[start + flag_at + 2:start + flag_at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+UNREADABLE_MEMBERS = [  # how the member is written, fragment of the message
+    (dict(flags=1), "member 'a.npy' is encrypted"),
+    (dict(method=99), "member 'a.npy' uses compression method 99, which cannot be read here"),
+    (dict(method=6), "member 'a.npy' uses compression method 6"),  # "implode", from the 1980s
+]
+
+
+@pytest.mark.parametrize("patch, fragment", UNREADABLE_MEMBERS, ids=["encrypted", "AES", "implode"])
+def test_unreadable_zip_members_are_damage(tmp_path, patch, fragment):
+    path = _patched_zip(tmp_path / "w.npz", **patch)
+    with pytest.raises(DamagedFileError, match=r"the weights '.*w.npz' is not a readable .npz \("
+                                               + re.escape(fragment)):
+        load_npz(path, what="weights")
+
+
+# -- damaged MNIST files: one clear error naming the file --------------------------------------
+
+def _idx(header_dims, payload, ndim=None):
+    dims = list(header_dims)
+    return bytes([0, 0, 8, len(dims) if ndim is None else ndim]) + \
+        np.array(dims, ">i4").tobytes() + payload
+
+
+def _gz(raw):
+    import gzip
+    return gzip.compress(raw)
+
+
+GOOD_IDX = _idx((2, 28, 28), bytes(2 * 28 * 28))
+DAMAGED_IDX = [  # file name, its bytes, fragment of the message
+    ("x.gz", _gz(GOOD_IDX)[:-20], "EOFError: Compressed file ended"),
+    ("x.gz", b"not gzip at all", "BadGzipFile: Not a gzipped file"),
+    ("x", GOOD_IDX[:3] + bytes([255]) + GOOD_IDX[4:40],
+     "the header claims 255 sizes of 4 bytes but the file holds only 40 bytes"),
+    ("x", _idx((-2, 28, 28), bytes(10)), "the header gives negative sizes (-2, 28, 28)"),
+    ("x", _idx((-2, -28, 28), bytes(2 * 28 * 28)), "negative sizes (-2, -28, 28)"),
+    ("x", GOOD_IDX[:5], "the header claims 3 sizes of 4 bytes but the file holds only 5 bytes"),
+    ("x", GOOD_IDX[:-1], "header says shape (2, 28, 28) (1568 bytes) but 1567 bytes follow"),
+    ("x", b"", "bad magic number ''"),
+]
+
+
+@pytest.mark.parametrize("name, raw, fragment", DAMAGED_IDX,
+                         ids=["cut gz", "not gz", "ndim 255", "negative dim", "negative dims",
+                              "5 bytes", "one byte short", "empty"])
+def test_damaged_idx_file_is_named(tmp_path, name, raw, fragment):
+    path = tmp_path / name
+    path.write_bytes(raw)
+    with pytest.raises(DamagedFileError, match=re.escape(f"read_idx: the MNIST file {str(path)!r} "
+                                                         "is damaged (") + ".*" + re.escape(fragment)):
+        read_idx(path)
+
+
+def _mnist_npz(folder, n_train=3, n_train_labels=None):
+    os.makedirs(folder / "mnist", exist_ok=True)
+    path = folder / "mnist" / "mnist.npz"
+    save_npz_atomic(path, {"x_train": np.zeros((n_train, 28, 28), np.uint8),
+                           "y_train": np.zeros(n_train if n_train_labels is None else n_train_labels,
+                                               np.uint8),
+                           "x_test": np.zeros((2, 28, 28), np.uint8),
+                           "y_test": np.zeros(2, np.uint8)})
+    return path
+
+
+BAD_MNIST_NPZ = [  # images, labels, fragment
+    (0, 0, "x_train holds no examples"),
+    (3, 2, "y_train has 2 labels but x_train has 3 images; every image needs exactly one label"),
+]
+
+
+@pytest.mark.parametrize("n_images, n_labels, fragment", BAD_MNIST_NPZ, ids=["no images", "labels"])
+def test_mnist_npz_without_images_or_with_other_labels_is_damage(tmp_path, n_images, n_labels,
+                                                                   fragment):
+    path = _mnist_npz(tmp_path, n_images, n_labels)
+    with pytest.raises(DamagedFileError, match=re.escape(f"the MNIST file {str(path)!r} is "
+                                                         f"damaged: {fragment}")):
+        load_mnist(str(tmp_path), download_missing=False)
+    assert len(load_mnist(str(_mnist_npz(tmp_path / "good").parent.parent),
+                          download_missing=False)["x_train"]) == 3
+
+
+def test_damaged_mnist_file_ends_the_demo_without_a_traceback(tmp_path, capsys, monkeypatch):
+    """run_program reports the damaged file as a user's error (exit status 1, one line)."""
+    from demos import gan
+    from demos.args import run_program
+    _mnist_npz(tmp_path, 0, 0)
+    monkeypatch.setattr("sys.argv", ["gan.py"])
+    with pytest.raises(SystemExit) as e:
+        run_program(lambda: gan.main(["--quick", "--data", str(tmp_path),
+                                      "--out", str(tmp_path / "run")]))
+    assert str(e.value.code).startswith("gan.py: error: load_mnist: the MNIST file ")
+    assert "x_train holds no examples" in str(e.value.code)

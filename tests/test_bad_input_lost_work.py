@@ -6,6 +6,7 @@ The demos run in-process on a few hundred random digits (load_mnist is replaced)
 tests need no data directory and take seconds."""
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -470,3 +471,130 @@ def test_score_table_that_is_a_folder_is_refused_before_any_work(tmp_path, monke
     (tmp_path / "table").mkdir()
     with pytest.raises(IsADirectoryError, match="table' is a folder, not a file"):
         evaluate_gan.main([str(run), "--table", str(tmp_path / "table"), "--classifier", "x"])
+
+
+# -- the score table never replaces an input, nor a file it did not write ----------------------
+
+def _table_cases(tmp_path):
+    """(--table path, extra arguments, fragment of the refusal) for a run folder ``run`` and
+    a classifier; each path exists (but run/checkpoint.npz, refused by its name alone)."""
+    run, classifier = tmp_path / "gan_a", tmp_path / "classifier.npz"
+    checkpoint = tmp_path / "gan_b_checkpoint.npz"
+    save_npz_atomic(checkpoint, {"iteration": np.asarray(3)})
+    (tmp_path / "notes.md").write_text("my notes\n")
+    return [
+        (classifier, [], "is the classifier (--classifier) itself"),
+        (classifier, ["--overwrite"], "is the classifier (--classifier) itself"),
+        (run / "run.json", [], "is a file of the run"),
+        (run / "run.json", ["--overwrite"], "is a file of the run"),
+        (run / "generator.npz", ["--overwrite"], "is a file of the run"),
+        (run / "checkpoint.npz", [], "is a file of the run"),
+        (checkpoint, [], "already exists and is not a score table written by this program"),
+        (tmp_path / "notes.md", [], "Give another --table path, or --overwrite to replace"),
+    ]
+
+
+def test_score_table_that_is_an_input_or_a_foreign_file_is_refused_before_any_work(
+        tmp_path, monkeypatch, capsys):
+    run = make_run(tmp_path / "gan_a")
+    classifier = tmp_path / "classifier.npz"
+    save_npz_atomic(classifier, {"w": np.ones(2)})
+    monkeypatch.setattr(evaluate_gan, "load_mnist", no_work)
+    monkeypatch.setattr(evaluate_gan, "MNISTClassifier", no_work)
+    for table, extra, fragment in _table_cases(tmp_path):
+        before = table.read_bytes() if table.exists() else None
+        err = refused(capsys, evaluate_gan.main, [str(run), "--classifier", str(classifier),
+                                                  "--table", str(table), *extra])
+        assert fragment in err, (table, extra, err)
+        assert (table.read_bytes() if table.exists() else None) == before
+
+
+def test_score_table_replaces_its_own_earlier_table_or_a_file_given_overwrite(tmp_path,
+                                                                              cheap_scoring):
+    run = make_run(tmp_path / "gan_a")
+    notes, table = tmp_path / "notes.md", tmp_path / "scores.md"
+    notes.write_text("my notes\n")
+    argv = [str(run), "--classifier", str(tmp_path / "classifier.npz"), "-n", "3"]
+    evaluate_gan.main(argv + ["--table", str(table)])
+    first = table.read_text()
+    assert first.startswith(evaluate_gan.TITLE + "\n| samples")
+    table.write_text(first.replace("real test digits", "older scores"))
+    evaluate_gan.main(argv + ["--table", str(table)])  # an earlier table: no --overwrite needed
+    assert table.read_text() == first
+    evaluate_gan.main(argv + ["--table", str(notes), "--overwrite"])
+    assert notes.read_text() == first
+
+
+# -- a tampered GAN checkpoint is refused, naming the file and the key -------------------------
+
+TAMPERED = [  # key, value written, fragment of the message
+    ("iteration", np.asarray(-5), "'iteration' is -5 (dtype int64), expected a single "
+                                  "integer >= 0"),
+    ("iteration", np.asarray(2.5), "'iteration' is 2.5 (dtype float64), expected a single "
+                                   "integer >= 0"),
+    ("iteration", np.asarray([2, 2]), "'iteration' is an array of shape (2,) (dtype int64)"),
+    ("seed", np.asarray(-1), "'seed' is -1"),
+    ("batch_size", np.asarray(0), "'batch_size' is 0 (dtype int64), expected a single "
+                                  "integer >= 1"),
+    ("variant", np.asarray("bigan"), "'variant' is 'bigan' (dtype <U5)"),
+    ("variant", np.asarray(3), "expected one of vanilla, lsgan, dcgan, wgan-gp"),
+    ("d_loss", np.zeros(5), "'d_loss' is an array of shape (5,) (dtype float64), "
+                            "expected 2 losses (one per iteration) as floats"),
+    ("g_loss", np.zeros((2, 1)), "'g_loss' is an array of shape (2, 1)"),
+]
+
+
+@pytest.mark.parametrize("key, value, fragment", TAMPERED,
+                         ids=["iteration -5", "iteration 2.5", "iteration array", "seed -1",
+                              "batch size 0", "unknown variant", "variant a number",
+                              "d_loss too long", "g_loss 2-D"])
+def test_tampered_checkpoint_is_refused_before_the_data_is_read(tmp_path, small_gan, monkeypatch,
+                                                                capsys, key, value, fragment):
+    run = tmp_path / "run"
+    small_gan(run)  # 2 iterations
+    ckpt = run / "checkpoint.npz"
+    state = dict(np.load(ckpt))
+    state[key] = value
+    save_npz_atomic(ckpt, state)
+    capsys.readouterr()
+    monkeypatch.setattr(gan_demo, "load_mnist", no_work)
+    with pytest.raises(ValueError, match=re.escape(f"GANTrainer: the checkpoint {str(ckpt)!r} is "
+                                                   "damaged or was edited: ") + ".*"
+                       + re.escape(fragment) + ".*Resume from an intact checkpoint"):
+        gan_demo.main(["--quick", "--batch-size", "16", "--iters", "4", "--out", str(run),
+                       "--resume"])
+    assert "resumed at iteration" not in capsys.readouterr().out
+    trainer = GANTrainer("vanilla", np.zeros((32, 784), np.float32), batch_size=16)
+    with pytest.raises(ValueError, match=re.escape(fragment)):  # loading it directly too
+        trainer.load(ckpt)
+    assert trainer.iteration == 0
+
+
+# -- a run that cannot start leaves no empty folder --------------------------------------------
+
+def _no_data(*args, **kwargs):
+    from models.data import DataNotFoundError
+    raise DataNotFoundError("MNIST not found")
+
+
+def _damaged_data(*args, **kwargs):
+    from tinygrad_cs.io import DamagedFileError
+    raise DamagedFileError("the MNIST file 'x' is damaged")
+
+
+FAILED_STARTS = [  # load_mnist stand-in, error, fragment
+    (_no_data, OSError, "MNIST not found"),
+    (_damaged_data, ValueError, "is damaged"),
+    (lambda *a, **k: {"x_train": np.zeros((8, 28, 28), np.uint8)}, ValueError,
+     "8 images are fewer than one batch of 16"),
+]
+
+
+@pytest.mark.parametrize("load, error, fragment", FAILED_STARTS, ids=["no data", "damaged data",
+                                                                        "batch too large"])
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path, monkeypatch, load, error, fragment):
+    monkeypatch.setattr(gan_demo, "load_mnist", load)
+    out = tmp_path / "new" / "run"
+    with pytest.raises(error, match=fragment):
+        gan_demo.main(["--quick", "--batch-size", "16", "--out", str(out)])
+    assert not (tmp_path / "new").exists() and not out.exists()

@@ -1,5 +1,6 @@
 """Hostile input: crafted .pth files that lie about where a tensor's numbers are, damaged
 .pth files, and images built to take gigabytes.  Every file is made here, by hand."""
+import io
 import os
 import pickle
 import re
@@ -14,6 +15,7 @@ from PIL import Image
 from models import images, pth
 from models.images import load_image, preprocess
 from models.pth import LEGACY_MAGIC, UnsafePickleError, load_pth_state_dict
+from tinygrad_cs.io import FileTooLargeError, load_npz
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -375,3 +377,59 @@ def test_tensors_sharing_a_storage_read_it_once(tmp_path, monkeypatch):
     assert opened.count("archive/data/0") == 1
     for k in range(50):
         np.testing.assert_array_equal(got[f"t{k}"], values[k % 13:k % 13 + 4])
+
+
+# -- .npz files that unpack to far more than they hold ----------------------------------------
+
+def _npz_of_zeros(path, shape, dtype="<f4"):
+    """An honest .npz (header and data agree) of one zero array, deflated as tightly as
+    deflate goes: a zip bomb when the array is large."""
+    from numpy.lib import format as npy
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": dtype, "fortran_order": False, "shape": shape})
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("a.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for start in range(0, size, 1 << 22):  # in 4 MB pieces, never all at once
+                member.write(bytes(min(1 << 22, size - start)))
+    return path
+
+
+def test_npz_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch):
+    path = _npz_of_zeros(tmp_path / "bomb.npz", (5 * 2 ** 20,))  # 20 MB in about 20 KB
+    assert os.path.getsize(path) < 40_000
+    opened = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: (
+        opened.append(getattr(name, "filename", name)), real_open(self, name, *a, **k))[1])
+    with pytest.raises(FileTooLargeError, match=r"load_npz: the weights '.*bomb.npz': member "
+                                                r"'a.npy' unpacks from \d+ to 20971648 bytes, "
+                                                r"more than max_ratio=1000 times .*"
+                                                r"call load_npz\(path, max_ratio=None\)"):
+        load_npz(path, what="weights")
+    assert opened == []  # refused from the zip's table of contents alone
+    monkeypatch.undo()
+    assert load_npz(path, max_ratio=None)["a"].shape == (5 * 2 ** 20,)  # if it is genuine
+
+
+NPZ_SIZE_LIMITS = [  # max_bytes, refused?
+    (100, True),
+    (2 * 4 * 10 + 128 * 2 - 1, True),  # one byte less than the two members hold
+    (2 * 4 * 10 + 128 * 2, False),
+]
+
+
+@pytest.mark.parametrize("max_bytes, refused", NPZ_SIZE_LIMITS)
+def test_npz_over_max_bytes_is_refused_and_says_how_to_load_it(tmp_path, max_bytes, refused):
+    path = tmp_path / "w.npz"
+    np.savez(path, a=np.zeros(10, np.float32), b=np.ones(10, np.float32))
+    total = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+    assert total == 2 * 4 * 10 + 128 * 2  # two arrays of 40 bytes, each after a 128-byte header
+    if not refused:
+        assert load_npz(path, max_bytes=max_bytes)["b"].sum() == 10
+        return
+    with pytest.raises(FileTooLargeError, match=re.escape(
+            f"holds {total} bytes of arrays, more than max_bytes={max_bytes}; not loading it") +
+            r".*" + re.escape(f"call load_npz(path, max_bytes={total})")):
+        load_npz(path, what="weights", max_bytes=max_bytes)

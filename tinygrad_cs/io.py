@@ -7,8 +7,9 @@ never replaced.
 
 Reading: ``load_npz`` never unpickles (so it never runs code), checks every member's
 ``.npy`` header against the member's size before loading anything (a header can claim a
-terabyte), and turns the many ways a damaged file fails inside NumPy or zipfile into one
-clear message.
+terabyte), refuses a zip bomb (a small file that unpacks to gigabytes) and any file whose
+arrays exceed a size limit, and turns the many ways a damaged file fails inside NumPy or
+zipfile into one clear message.
 """
 import contextlib
 import glob
@@ -121,14 +122,37 @@ class DamagedFileError(ValueError):
     """A file exists but cannot be read: truncated, corrupt, or of another format."""
 
 
-def load_npz(path, what="file") -> dict:
+class FileTooLargeError(ValueError):
+    """An ``.npz`` whose arrays would take more memory than the caller allowed."""
+
+
+# The largest file the project reads (MNIST as one .npz) unpacks to about 55 MB.
+MAX_BYTES = 2 * 1024 ** 3
+# Deflate, the compression np.savez_compressed uses, shrinks data at most about 1030:1 (an
+# array of zeros does that); real weights and images shrink far less.  A big member packed
+# tighter than 1000:1 is a zip bomb or an array of almost nothing but zeros, so it is
+# refused unless the caller says otherwise (max_ratio=None).
+MAX_RATIO = 1000
+_RATIO_FLOOR = 16 * 1024 ** 2  # small members may have any ratio: they cannot fill memory
+
+
+def load_npz(path, what="file", max_bytes=MAX_BYTES, max_ratio=MAX_RATIO) -> dict:
     """name -> array for every array of an ``.npz`` file, read with ``allow_pickle=False``
     (a pickled object is refused, so loading never runs code).
 
     ``what`` says what the file is for ("weights", "checkpoint", "MNIST data"), for the
     messages.  Raises FileNotFoundError for a missing file and DamagedFileError (a
-    ValueError) for one that is empty, truncated, corrupt, not an ``.npz`` at all, or
-    holds pickled objects.
+    ValueError) for one that is empty, truncated, corrupt, not an ``.npz`` at all, holds
+    pickled objects, or is encrypted or compressed in a way zipfile cannot read.
+
+    Raises FileTooLargeError (a ValueError), from the zip's table of contents, before
+    anything is unpacked, if
+
+    * the arrays together hold more than ``max_bytes`` bytes (default 2 GiB), or
+    * a member over 16 MB unpacks to more than ``max_ratio`` (default 1000) times its
+      packed size: the mark of a zip bomb, a small file made to fill the memory.
+
+    To load a genuinely large file, pass a larger ``max_bytes`` or ``max_ratio=None``.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -144,6 +168,7 @@ def load_npz(path, what="file") -> dict:
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # how a zip archive (an .npz) starts
         raise damaged("the file is empty" if not head else "it does not start like a zip archive")
     try:
+        _check_sizes(path, what, max_bytes, max_ratio, damaged)
         _check_members(path, damaged)
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
@@ -152,19 +177,58 @@ def load_npz(path, what="file") -> dict:
             f"load_npz: the {what} {path!r} holds pickled Python objects, which are never "
             "loaded (unpickling can run code); save plain numeric arrays instead.") from None
     except ValueError as e:
-        if isinstance(e, DamagedFileError):
+        if isinstance(e, (DamagedFileError, FileTooLargeError)):
             raise
         if "allow_pickle" in str(e):  # NumPy's advice (allow_pickle=True) would be unsafe
             raise DamagedFileError(
                 f"load_npz: the {what} {path!r} holds pickled Python objects, which are never "
                 "loaded (unpickling can run code); save plain numeric arrays instead.") from None
         raise damaged(str(e)) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, NotImplementedError,
+            RuntimeError) as e:
+        # zipfile raises NotImplementedError for an unknown compression method and
+        # RuntimeError for an encrypted member (both also checked in _check_sizes)
         raise damaged(f"{type(e).__name__}: {e}") from None
 
 
 class _PickledObjects(Exception):
     pass
+
+
+def _check_sizes(path, what, max_bytes, max_ratio, damaged):
+    """From the zip's table of contents alone (nothing unpacked): no member may be
+    encrypted, packed with a method zipfile cannot read, or packed more than ``max_ratio``
+    times tighter than it unpacks (if over 16 MB), and all members together must fit in
+    ``max_bytes``."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+    for info in infos:
+        if info.flag_bits & 0x1:  # bit 0 of the flags: the member is encrypted
+            raise damaged(f"member {info.filename!r} is encrypted; .npz files are never "
+                          "encrypted")
+        if info.compress_type not in _READABLE_METHODS:
+            raise damaged(f"member {info.filename!r} uses compression method "
+                          f"{info.compress_type}, which cannot be read here (np.savez "
+                          "stores, np.savez_compressed deflates)")
+        if max_ratio is not None and info.file_size > _RATIO_FLOOR \
+                and info.file_size > max_ratio * info.compress_size:
+            raise FileTooLargeError(
+                f"load_npz: the {what} {path!r}: member {info.filename!r} unpacks from "
+                f"{info.compress_size} to {info.file_size} bytes, more than max_ratio="
+                f"{max_ratio} times its packed size, as a zip bomb does; not loading it. If "
+                "the file is genuine (an array of zeros packs that tightly) and the memory is "
+                "there, call load_npz(path, max_ratio=None).")
+    total = sum(info.file_size for info in infos)
+    if total > max_bytes:
+        raise FileTooLargeError(
+            f"load_npz: the {what} {path!r} holds {total} bytes of arrays, more than "
+            f"max_bytes={max_bytes}; not loading it. If the file is genuinely that large and "
+            f"the memory is there, call load_npz(path, max_bytes={total}) (or larger).")
+
+
+# the compression methods this Python's zipfile can unpack (stored, deflate, bzip2, lzma)
+_READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                     zipfile.ZIP_LZMA}
 
 
 def _check_members(path, damaged):
