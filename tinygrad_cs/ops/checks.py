@@ -68,7 +68,8 @@ def numeric_dtype(op: str, dtype) -> np.dtype:
         dt = None
     if dt is None or dt.kind not in "biuf":
         raise TypeError(f"{op}: dtype must be a bool, integer or floating-point NumPy dtype, "
-                        f"got {dtype if dt is not None else repr(dtype)}; use e.g. np.float32, np.float64 or np.int64.")
+                        f"got {dt if dt is not None else repr(dtype)}; use e.g. np.float32, "
+                        "np.float64 or np.int64.")
     return dt
 
 
