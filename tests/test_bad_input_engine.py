@@ -515,9 +515,9 @@ NUMBER_ERRORS = [
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=None), TypeError, "eps must be a real number, got None"),
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, eps="a"), TypeError, "got 'a'"),
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=-1.0), ValueError,
-     "batch_norm: eps must be a finite number > 0 (it keeps 1/sqrt(var + eps) finite), got -1.0"),
+     "batch_norm: eps must be positive and finite (it keeps 1/sqrt(var + eps) finite), got -1.0"),
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, eps=0), ValueError, "got 0.0"),
-    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=float("nan")), ValueError, "eps must be a finite"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=float("nan")), ValueError, "eps must be positive and finite"),
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, momentum=2.0), ValueError,
      "batch_norm: momentum must lie in [0, 1] (the weight of the new batch in the running "
      "statistics), got 2.0"),
@@ -526,7 +526,7 @@ NUMBER_ERRORS = [
     (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, momentum="0.1"), TypeError,
      "batch_norm: momentum must be a real number, got '0.1'"),
     (lambda: nn.BatchNorm2d(2, eps=None), TypeError, "BatchNorm2d: eps must be a real number, got None"),
-    (lambda: nn.BatchNorm2d(2, eps=0), ValueError, "BatchNorm2d: eps must be a finite number > 0"),
+    (lambda: nn.BatchNorm2d(2, eps=0), ValueError, "BatchNorm2d: eps must be positive and finite"),
     (lambda: nn.BatchNorm1d(2, momentum=1.5), ValueError, "BatchNorm1d: momentum must lie in [0, 1]"),
     (lambda: nn.BatchNorm1d(2, momentum="0.1"), TypeError,
      "BatchNorm1d: momentum must be a real number, got '0.1' (str); give a number in [0, 1], "

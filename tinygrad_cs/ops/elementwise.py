@@ -3,6 +3,8 @@ to each input's shape with ``unbroadcast``.
 
 Notation in the docstrings: ``g`` is the gradient flowing in from the output.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -304,7 +306,7 @@ def leaky_relu_slope(op: str, slope) -> float:
     Tensor would be accepted by one and not by the other."""
     example = "nn.LeakyReLU(0.2)" if op == "LeakyReLU" else "x.leaky_relu(0.2)"
     slope = real_number(op, "negative_slope", slope, f"give one number, e.g. {example}.")
-    if not np.isfinite(slope):
+    if not math.isfinite(slope):
         raise ValueError(f"{op}: negative_slope must be finite, got {slope}.")
     return slope
 

@@ -23,7 +23,7 @@ def check_eps_momentum(op: str, eps, momentum, momentum_may_be_none: bool = Fals
     caller supports a cumulative average).  Returns them as floats (momentum maybe None)."""
     eps = real_number(op, "eps", eps, "give a small positive number, e.g. eps=1e-5.")
     if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"{op}: eps must be a finite number > 0 (it keeps 1/sqrt(var + eps) "
+        raise ValueError(f"{op}: eps must be positive and finite (it keeps 1/sqrt(var + eps) "
                          f"finite), got {eps}; e.g. eps=1e-5.")
     if momentum is None and momentum_may_be_none:
         return eps, None
