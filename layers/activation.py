@@ -1,4 +1,6 @@
 """Activation layers: thin Modules around the Tensor methods."""
+from tinygrad_cs.ops.elementwise import leaky_relu_slope
+
 from .module import Module
 
 
@@ -10,7 +12,8 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        # a bad slope is refused here, when the model is built, not at its first call
+        self.negative_slope = leaky_relu_slope("LeakyReLU", negative_slope)
 
     def forward(self, x):
         return x.leaky_relu(self.negative_slope)

@@ -2,11 +2,14 @@
 import numpy as np
 
 import tinygrad_cs.functional as F
+from tinygrad_cs.ops.norm import check_eps_momentum
 
 from .module import Module, Parameter
 
 
 class _BatchNorm(Module):
+    """``momentum=None`` keeps a cumulative average: after k training batches the running
+    statistics are the plain mean of the k batch statistics (batch k has weight 1/k)."""
     expected_ndim = 4
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True):
@@ -15,10 +18,7 @@ class _BatchNorm(Module):
         if isinstance(num_features, (bool, np.bool_)) or not isinstance(num_features, (int, np.integer)) \
                 or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive integer, got {num_features!r}.")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}.")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"{name}: momentum must lie in [0, 1], got {momentum!r}.")
+        eps, momentum = check_eps_momentum(name, eps, momentum, momentum_may_be_none=True)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, np.float32)) if affine else None
@@ -31,10 +31,15 @@ class _BatchNorm(Module):
             want = "(N, C)" if self.expected_ndim == 2 else "(N, C, H, W)"
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input "
                              f"{want} with C={self.num_features}, got shape {x.shape}.")
+        momentum = self.momentum
         if self.training:
             self.num_batches_tracked += 1
+            if momentum is None:  # cumulative average: batch k gets weight 1/k, as PyTorch
+                momentum = 1.0 / float(self.num_batches_tracked)
+        elif momentum is None:
+            momentum = 0.0  # eval mode does not update the running statistics
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            training=self.training, momentum=self.momentum, eps=self.eps)
+                            training=self.training, momentum=momentum, eps=self.eps)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

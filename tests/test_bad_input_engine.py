@@ -482,3 +482,256 @@ def test_draw_graph_quotes_the_name(name, first_line):
 def test_draw_graph_of_an_array_is_a_type_error():
     check(lambda: tg.draw_graph(np.ones(3)), TypeError,
           "draw_graph: expected the Tensor whose graph to draw (e.g. the loss), got ndarray")
+
+
+# -- one-number arguments: slopes, eps, momentum, fill values, probabilities ------------------------
+
+def bn_stats(C=2):
+    return np.zeros(C, np.float32), np.ones(C, np.float32)
+
+
+def read_only(a):
+    a.flags.writeable = False
+    return a
+
+
+NUMBER_ERRORS = [
+    (lambda: f32(4).leaky_relu(None), TypeError,
+     "leaky_relu: negative_slope must be a real number, got None (NoneType); give one number"),
+    (lambda: f32(4).leaky_relu("0.1"), TypeError, "negative_slope must be a real number, got '0.1'"),
+    (lambda: f32(4).leaky_relu(np.array([0.1, 0.2])), TypeError, "leaky_relu: negative_slope must be"),
+    (lambda: f32(4).leaky_relu(0.1j), TypeError, "leaky_relu: negative_slope must be a real number"),
+    (lambda: f32(4).leaky_relu(True), TypeError, "got True (bool)"),
+    (lambda: f32(4).leaky_relu(float("nan")), ValueError, "leaky_relu: negative_slope must be finite"),
+    (lambda: F.leaky_relu(f32(4), None), TypeError, "leaky_relu: negative_slope must be"),
+    (lambda: nn.LeakyReLU(None), TypeError,
+     "LeakyReLU: negative_slope must be a real number, got None (NoneType); give one number, "
+     "e.g. nn.LeakyReLU(0.2)"),
+    (lambda: nn.LeakyReLU("0.2"), TypeError, "LeakyReLU: negative_slope must be a real number, got '0.2'"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, eps=np.ones(2)), TypeError,
+     "batch_norm: eps must be a real number, got array"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=1e-5j), TypeError,
+     "batch_norm: eps must be a real number"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=None), TypeError, "eps must be a real number, got None"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, eps="a"), TypeError, "got 'a'"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=-1.0), ValueError,
+     "batch_norm: eps must be positive and finite (it keeps 1/sqrt(var + eps) finite), got -1.0"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, eps=0), ValueError, "got 0.0"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), eps=float("nan")), ValueError, "eps must be positive and finite"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, momentum=2.0), ValueError,
+     "batch_norm: momentum must lie in [0, 1] (the weight of the new batch in the running "
+     "statistics), got 2.0"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, momentum=None), TypeError,
+     "for a cumulative average use the layer with momentum=None"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), training=True, momentum="0.1"), TypeError,
+     "batch_norm: momentum must be a real number, got '0.1'"),
+    (lambda: nn.BatchNorm2d(2, eps=None), TypeError, "BatchNorm2d: eps must be a real number, got None"),
+    (lambda: nn.BatchNorm2d(2, eps=0), ValueError, "BatchNorm2d: eps must be positive and finite"),
+    (lambda: nn.BatchNorm1d(2, momentum=1.5), ValueError, "BatchNorm1d: momentum must lie in [0, 1]"),
+    (lambda: nn.BatchNorm1d(2, momentum="0.1"), TypeError,
+     "BatchNorm1d: momentum must be a real number, got '0.1' (str); give a number in [0, 1], "
+     "e.g. momentum=0.1 or None (a cumulative average)"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), weight=[1.0, 1.0]), TypeError,
+     "batch_norm: weight must be a Tensor of shape (2,) or None, got list"),
+    (lambda: F.batch_norm(f32(4, 2), *bn_stats(), bias=(0.0, 0.0), training=True), TypeError,
+     "batch_norm: bias must be a Tensor of shape (2,) or None, got tuple"),
+    (lambda: F.batch_norm(f32(4, 2), [0.0, 0.0], np.ones(2, np.float32)), TypeError,
+     "batch_norm: running_mean must be a NumPy array of shape (2,), got list"),
+    (lambda: F.batch_norm(f32(4, 2), np.zeros(2, np.float32), [1.0, 1.0], training=True),
+     TypeError, "batch_norm: running_var must be a NumPy array of shape (2,), got list"),
+    (lambda: F.batch_norm(f32(4, 2), read_only(np.zeros(2, np.float32)), np.ones(2, np.float32),
+                          training=True), ValueError,
+     "batch_norm: running_mean is a read-only array, but training mode updates it in place; "
+     "pass a writable copy, e.g. running_mean.copy()"),
+    (lambda: f32(2, 3).pad(1, value="a"), TypeError, "pad: value must be a real number, got 'a'"),
+    (lambda: f32(2, 3).pad(1, value=None), TypeError, "pad: value must be a real number, got None"),
+    (lambda: tg.full((2, 2), "a"), TypeError, "full: fill_value must be a real number, got 'a'"),
+    (lambda: tg.full((2, 2), [1, 2]), TypeError, "full: fill_value must be a real number"),
+    (lambda: F.dropout(f32(4), "0.5"), TypeError, "dropout: p must be a real number, got '0.5'"),
+    (lambda: F.dropout(f32(4), None), TypeError, "dropout: p must be a real number, got None"),
+    (lambda: Tensor.uniform(3, low=1, high=0), ValueError,
+     "Tensor.uniform: needs finite bounds with low <= high, got low=1.0, high=0.0"),
+    (lambda: Tensor.uniform(3, high="1"), TypeError, "Tensor.uniform: high must be a real number"),
+    (lambda: Tensor.uniform(3, dtype=np.int64), TypeError,
+     "Tensor.uniform: dtype must be floating-point, got int64"),
+    (lambda: tg.randn(3, dtype=np.int64), TypeError,
+     "randn: dtype must be floating-point, got int64: the samples are real numbers that an "
+     "integer dtype would truncate"),
+    (lambda: tg.rand(3, dtype=bool), TypeError, "rand: dtype must be floating-point, got bool"),
+    (lambda: Tensor.randn(3, dtype=np.int32), TypeError, "Tensor.randn: dtype must be floating-point"),
+    (lambda: tg.randn(3, dtype="floaty"), TypeError, "randn: dtype must be a bool, integer or"),
+]
+
+
+@pytest.mark.parametrize("call, error, fragment", NUMBER_ERRORS,
+                         ids=[f[2][:40] for f in NUMBER_ERRORS])
+def test_one_number_arguments_are_checked_at_the_entry(call, error, fragment):
+    check(call, error, fragment)
+
+
+@pytest.mark.parametrize("slope", [0.25, np.float64(0.25), np.float32(0.25), np.array(0.25),
+                                   Tensor(0.25), Tensor(np.float64(0.25)), np.array([[0.25]])[0, 0]])
+def test_leaky_relu_takes_any_one_real_number_on_both_backends(slope):
+    x = Tensor(np.array([-2.0, -0.5, 0.0, 3.0], np.float32), requires_grad=True)
+    y = x.leaky_relu(slope)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data, [-0.5, -0.125, 0.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.25, 0.25, 0.25, 1.0])
+    layer = nn.LeakyReLU(slope)
+    assert type(layer.negative_slope) is float and layer.negative_slope == 0.25
+    np.testing.assert_allclose(layer(x).data, y.data)
+    assert x.leaky_relu(0).tolist() == x.relu().tolist() == [0.0, 0.0, 0.0, 3.0]
+
+
+def test_batch_norm_takes_numpy_scalars_for_eps_and_momentum():
+    x = Tensor(np.array([[0.0, 1.0], [2.0, 5.0]], np.float32))
+    mean, var = bn_stats()
+    y = F.batch_norm(x, mean, var, training=True, eps=np.float32(1.0), momentum=np.array(0.5))
+    # per column: values (0, 2) and (1, 5), batch variances 1 and 4, eps 1
+    np.testing.assert_allclose(y.data, [[-1 / np.sqrt(2), -2 / np.sqrt(5)],
+                                        [1 / np.sqrt(2), 2 / np.sqrt(5)]], rtol=1e-6)
+    np.testing.assert_allclose(mean, [0.5, 1.5])            # 0.5 * 0 + 0.5 * (1, 3)
+    np.testing.assert_allclose(var, [1.5, 4.5])             # 0.5 * 1 + 0.5 * (2, 8)
+
+
+def test_batch_norm_layer_with_momentum_none_keeps_a_cumulative_average():
+    rng = np.random.default_rng(3)
+    batches = [rng.standard_normal((5, 3)).astype(np.float32) * (k + 1) + k for k in range(3)]
+    bn = nn.BatchNorm1d(3, momentum=None)
+    assert bn.momentum is None and "momentum=None" in repr(bn)
+    for b in batches:
+        bn(Tensor(b))
+    assert int(bn.num_batches_tracked) == 3
+    # the plain mean of the three batches' statistics (the start values 0 and 1 drop out)
+    np.testing.assert_allclose(bn.running_mean, np.mean([b.mean(0) for b in batches], 0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var, np.mean([b.var(0, ddof=1) for b in batches], 0),
+                               rtol=1e-5)
+    bn.eval()
+    before = bn.running_mean.copy()
+    bn(Tensor(batches[0]))
+    np.testing.assert_array_equal(bn.running_mean, before)  # eval mode changes nothing
+
+
+# -- 0-d tensors: axis 0 and -1 name their one element, as in PyTorch --------------------------------
+
+SCALAR_AXIS_ERRORS = [
+    (lambda: Tensor(np.float32(3.0)).sum(axis=1), ValueError,
+     "sum: axis 1 is out of range for a tensor with 0 dimension(s); use an integer in [-1, 0]"),
+    (lambda: Tensor(np.float32(3.0)).softmax(-2), ValueError, "softmax: axis -2 is out of range"),
+    (lambda: Tensor(np.float32(3.0)).max(axis=0.5), TypeError,
+     "max: axis must be an int, got 0.5 (float); use an integer in [-1, 0]"),
+    (lambda: Tensor(np.float32(3.0)).split(1), ValueError, "split: a 0-d tensor has no axis to split"),
+]
+
+
+@pytest.mark.parametrize("call, error, fragment", SCALAR_AXIS_ERRORS,
+                         ids=[f[2][:40] for f in SCALAR_AXIS_ERRORS])
+def test_0d_axis_errors_state_a_possible_range(call, error, fragment):
+    check(call, error, fragment)
+
+
+@pytest.mark.parametrize("axis", [0, -1, np.int64(0)])
+def test_0d_tensors_reduce_over_axis_0_and_minus_1(axis):
+    s = Tensor(np.float32(3.0), requires_grad=True)
+    for out in (s.sum(axis), s.mean(axis), s.max(axis), s.min(axis), s.logsumexp(axis),
+                s.sum(dim=axis, keepdim=True), s.squeeze(axis), s.transpose(axis, axis)):
+        assert out.shape == () and out.item() == 3.0
+    assert s.argmax(axis).item() == 0 and s.argmax(axis).shape == ()
+    p, logp = s.softmax(axis), s.log_softmax(dim=axis)
+    assert p.shape == logp.shape == () and p.item() == 1.0 and logp.item() == 0.0
+    (s.sum(axis) * 2).backward()
+    assert s.grad.item() == 2.0
+    s.grad = None
+    F.softmax(s).backward()  # the constant 1: no gradient
+    assert s.grad.item() == 0.0
+
+
+# -- dtypes ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype, shown", [(object, "object"), (np.complex64, "complex64"),
+                                          ("floaty", "'floaty'"), (None, "None"), (str, "<U0")])
+def test_astype_and_to_accept_only_dtypes_a_tensor_holds(dtype, shown):
+    x = f32(3)
+    check(lambda: x.astype(dtype), TypeError,
+          f"astype: dtype must be a bool, integer or floating-point NumPy dtype, got {shown}")
+    if dtype not in ("floaty", None):  # those are not dtypes at all: Tensor.to says so itself
+        check(lambda: x.to(dtype), TypeError, "astype: dtype must be")
+
+
+def test_astype_still_converts_between_numeric_dtypes():
+    x = Tensor(np.array([-1.5, 0.0, 2.5], np.float32), requires_grad=True)
+    assert x.astype(np.int64).tolist() == [-1, 0, 2] and x.astype("int32").dtype == np.int32
+    assert x.astype(bool).tolist() == [True, False, True]
+    assert x.to(np.float64).dtype == np.float64 and x.astype(np.float32) is x
+    assert tg.randn(2, dtype=np.float64).dtype == np.float64
+    assert Tensor.uniform(4, low=2, high=2).tolist() == [2.0] * 4
+
+
+# -- window sizes ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+def test_a_pooling_window_larger_than_the_input_names_the_op(op):
+    x = f32(1, 1, 4, 3)
+    check(lambda: getattr(F, op)(x, (5, 2)), ValueError,
+          f"{op}: a window of 5 with padding 0 does not fit an input of size 4; use "
+          "kernel_size <= 4 or more padding")
+    check(lambda: getattr(F, op)(x, 4, padding=(0, 0)), ValueError,
+          f"{op}: a window of 4 with padding 0 does not fit an input of size 3")
+    assert getattr(F, op)(x, 3).shape == (1, 1, 1, 1)
+
+
+# -- PyTorch habits ----------------------------------------------------------------------------------
+
+def test_an_empty_index_list_selects_nothing():
+    x = leaf(2, 3)
+    assert x[[]].shape == (0, 3) and x[:, []].shape == (2, 0)
+    assert x[Tensor(np.zeros(0, np.int64))].shape == (0, 3)
+    (x[[]].sum() + x[[1]].sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0, 0], [1, 1, 1]])
+
+
+def test_squeeze_keeps_a_named_axis_whose_size_is_not_1():
+    x = f32(3, 1)
+    assert x.squeeze(0).shape == (3, 1) and x.squeeze(dim=-2).shape == (3, 1)
+    assert x.squeeze((0, 1)).shape == (3,) and F.squeeze(x, 1).shape == (3,)
+    check(lambda: x.squeeze(2), ValueError, "squeeze: axis 2 is out of range")
+
+
+def test_optimizers_skip_frozen_parameters():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    for p in model[0].parameters():
+        p.requires_grad = False
+    frozen = [p.data.copy() for p in model[0].parameters()]
+    trained = [p.data.copy() for p in model[1].parameters()]
+    opt = Adam(model.parameters(), lr=0.1)
+    assert opt.params == [model[1].weight, model[1].bias]
+    model(Tensor(np.ones((3, 2), np.float32))).sum().backward()
+    opt.step()
+    for p, before in zip(model[0].parameters(), frozen):
+        np.testing.assert_array_equal(p.data, before)
+        assert p.grad is None
+    for p, before in zip(model[1].parameters(), trained):
+        assert (p.data != before).all()  # Adam's first step moves every weight by lr
+    check(lambda: Adam(model[0].parameters()), ValueError,
+          "Adam: all 2 parameter(s) are frozen (each does not require grad), so there is "
+          "nothing to train")
+    check(lambda: SGD([Tensor([1.0]), leaf(2) * 2], lr=0.1), ValueError,
+          "SGD: parameter 1 (shape (2,)) is not a leaf")  # the index counts frozen ones too
+
+
+def test_remainder_operator_follows_python_and_pytorch():
+    x = Tensor(np.array([5.0, -5.0, 5.5, -0.5], np.float32))
+    assert (x % 3).dtype == np.float32
+    assert (x % 3).tolist() == [2.0, 1.0, 2.5, 2.5]          # the sign of the divisor
+    assert (x % -3).tolist() == [-1.0, -2.0, -0.5, -0.5]
+    assert (7 % Tensor([3.0, -3.0])).tolist() == [1.0, -2.0]
+    assert (Tensor([7, -7]) % 3).tolist() == [1, 2] and (Tensor([7]) % 3).dtype == np.int64
+    a = Tensor(np.array([5.0, -5.0]), requires_grad=True)
+    b = Tensor(np.array([3.0, 3.0]), requires_grad=True)
+    (a % b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.data, [-1.0, 2.0])  # -floor(5/3), -floor(-5/3)
+    check(lambda: x % "a", TypeError, "cannot combine a Tensor with a str")
+    check(lambda: f32(2, 3) % f32(2), ValueError, "mod: shapes (2, 3) and (2,) cannot be broadcast")

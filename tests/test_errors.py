@@ -25,8 +25,8 @@ def test_reshape_and_axis_errors():
         Tensor(np.ones((2, 3))).reshape(4, 2)
     with pytest.raises(ValueError, match="sum: axis 2 is out of range"):
         Tensor(np.ones((2, 3))).sum(axis=2)
-    with pytest.raises(ValueError, match="squeeze: axis 1"):
-        Tensor(np.ones((2, 3))).squeeze(1)
+    with pytest.raises(ValueError, match="squeeze: axis 2 is out of range"):
+        Tensor(np.ones((2, 3))).squeeze(2)
 
 
 def test_loss_errors():

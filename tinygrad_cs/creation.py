@@ -8,6 +8,7 @@ they are given their own ``rng``.
 """
 import numpy as np
 
+from .ops.checks import float_dtype, real_number
 from .random import get_rng
 from .tensor import DEFAULT_DTYPE, Tensor, _shape_args
 
@@ -37,6 +38,9 @@ def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
 def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
     """A tensor of shape ``shape`` (an int or a tuple) filled with ``fill_value``."""
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    fill_value = real_number("full", "fill_value", fill_value,
+                             "give the value as a number, e.g. full((2, 2), 0.5).",
+                             allow_bool=True)
     return _make(np.full(_shape("full", shape), fill_value), dtype, requires_grad)
 
 
@@ -53,12 +57,14 @@ def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
 
 
 def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None) -> Tensor:
-    """Samples of the standard normal distribution N(0, 1)."""
+    """Samples of the standard normal distribution N(0, 1) (a floating-point dtype)."""
+    dtype = float_dtype("randn", dtype)
     return _make(get_rng(rng).standard_normal(_shape("randn", shape)), dtype, requires_grad)
 
 
 def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None) -> Tensor:
-    """Samples of the uniform distribution on [0, 1)."""
+    """Samples of the uniform distribution on [0, 1) (a floating-point dtype)."""
+    dtype = float_dtype("rand", dtype)
     return _make(get_rng(rng).random(_shape("rand", shape)), dtype, requires_grad)
 
 

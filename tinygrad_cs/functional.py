@@ -15,7 +15,7 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .ops.matmul import gram, linear, matmul  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
-from .ops.checks import check_axis, check_size, is_int, require_float
+from .ops.checks import check_axis, check_size, is_int, real_number, require_float
 from .ops.reduce import dim_args, normalize_axis
 from .random import get_rng
 from .registry import Case, Input, composite
@@ -148,8 +148,8 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     exp never overflows."""
     axis, keepdims = dim_args("logsumexp", axis, dim, keepdims, keepdim, default=-1)
     require_float("logsumexp", x)
-    normalize_axis("logsumexp", axis, x.ndim)
-    m = x.data.max(axis=axis, keepdims=True)
+    axes = normalize_axis("logsumexp", axis, x.ndim)  # () for a 0-d tensor
+    m = x.data.max(axis=axes, keepdims=True)
     out = (x - m).exp().sum(axis, keepdims=True).log() + m
     return out if keepdims else squeeze(out, axis)
 
@@ -199,16 +199,14 @@ def flatten(x, start_dim=0, end_dim=-1):
                   Case(lambda x: squeeze(x, 1), [Input((2, 1, 3, 1))],
                        forward=lambda x: x[:, 0])])
 def squeeze(x, axis=None, *, dim=None):
-    """Remove size-1 axes (all of them, or those in ``axis``)."""
+    """Remove size-1 axes (all of them, or those in ``axis``; a named axis of another
+    size is kept, as in PyTorch: ``x.squeeze(0)`` of shape (3, 1) stays (3, 1))."""
     axis, _ = dim_args("squeeze", axis, dim)
     if axis is None:
         axes = [i for i, n in enumerate(x.shape) if n == 1]
     else:
-        axes = normalize_axis("squeeze", axis, x.ndim)
-        bad = [a for a in axes if x.shape[a] != 1]
-        if bad:
-            raise ValueError(f"squeeze: axis {bad[0]} of shape {x.shape} has size "
-                             f"{x.shape[bad[0]]}, not 1.")
+        # as in PyTorch, a named axis whose size is not 1 is left as it is
+        axes = [a for a in normalize_axis("squeeze", axis, x.ndim) if x.shape[a] == 1]
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
@@ -254,6 +252,9 @@ def split(x, split_size_or_sections, axis=None, *, dim=None):
     """Cut ``x`` along ``axis`` (default 0) into pieces of the given size (int) or sizes
     (list)."""
     axis, _ = dim_args("split", axis, dim, default=0)
+    if x.ndim == 0:
+        raise ValueError("split: a 0-d tensor has no axis to split; reshape it first, "
+                         "e.g. x.reshape(1).")
     axis = check_axis("split", axis, x.ndim)
     n = x.shape[axis]
     if is_int(split_size_or_sections):
@@ -297,7 +298,8 @@ def _arg_reduce(op, np_fn, x, axis, keepdims, dim, keepdim):
     if axis is not None:
         if not np.isscalar(axis):
             raise TypeError(f"{op}: axis must be one int (or None), got {axis!r}.")
-        axis = normalize_axis(op, axis, x.ndim)[0]
+        axes = normalize_axis(op, axis, x.ndim)
+        axis = axes[0] if axes else None  # a 0-d tensor: its one element, index 0
     out = np_fn(x.data, axis=axis, keepdims=keepdims)
     return Tensor(np.asarray(out, dtype=np.int64))
 
@@ -376,6 +378,8 @@ def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability p and scale the survivors by 1/(1-p), so the
     expected value is unchanged; the identity when not training.  The mask is drawn from
     ``rng``, or from the global generator (``manual_seed``) when it is None."""
+    p = real_number("dropout", "p", p, "give the drop probability as a number in [0, 1), "
+                    "e.g. p=0.5.")
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}.")
     if not training or p == 0:

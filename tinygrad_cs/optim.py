@@ -49,20 +49,19 @@ class Optimizer:
             raise TypeError(f"{name}: params is a {type(params).__name__}; pass "
                             "model.parameters().")
         try:
-            self.params = list(params)
+            given = list(params)
         except TypeError:
             raise TypeError(f"{name}: params must be a list of Tensors (e.g. "
                             f"model.parameters()), got {type(params).__name__}.") from None
-        if not self.params:
+        if not given:
             raise ValueError(f"{name}: got an empty parameter list.")
-        seen = {}
-        for i, p in enumerate(self.params):
+        self.params, seen = [], {}
+        for i, p in enumerate(given):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor; "
                                 "pass Tensors that require grad (e.g. model.parameters()).")
             if not p.requires_grad:
-                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) does not require "
-                                 "grad; make it with requires_grad=True, or leave it out.")
+                continue  # frozen (e.g. a pretrained layer): skipped, as in PyTorch
             if p.grad_fn is not None:
                 raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is not a leaf: it "
                                  f"was computed by {p.grad_fn.name}, so updating it changes "
@@ -72,6 +71,11 @@ class Optimizer:
                                  f"as parameter {seen[id(p)]}; list each parameter once (it "
                                  "would be updated twice per step).")
             seen[id(p)] = i
+            self.params.append(p)
+        if not self.params:
+            raise ValueError(f"{name}: all {len(given)} parameter(s) are frozen (each does "
+                             "not require grad), so there is nothing to train; make them with "
+                             "requires_grad=True (p.requires_grad_()), or unfreeze the layer.")
         self.step_count = 0
         self.state = [dict() for _ in self.params]  # per parameter: name -> array
         self._set_hyper({"lr": lr}, name)

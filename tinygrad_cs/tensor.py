@@ -211,12 +211,19 @@ class Tensor:
     @staticmethod
     def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
         """N(0, 1) samples from ``rng``, else from the global generator (``manual_seed``)."""
+        dtype = float_dtype("Tensor.randn", dtype)
         return Tensor(get_rng(rng).standard_normal(_shape_args(shape, "randn")).astype(dtype),
                       requires_grad=requires_grad)
 
     @staticmethod
     def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
-        """U(low, high) samples from ``rng``, else from the global generator."""
+        """U(low, high) samples from ``rng``, else from the global generator; low <= high."""
+        dtype = float_dtype("Tensor.uniform", dtype)
+        low, high = (real_number("Tensor.uniform", name, v, "give the bounds as numbers.")
+                     for name, v in (("low", low), ("high", high)))
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise ValueError(f"Tensor.uniform: needs finite bounds with low <= high, got "
+                             f"low={low}, high={high}; swap them if they are reversed.")
         return Tensor(get_rng(rng).uniform(low, high, _shape_args(shape, "uniform")).astype(dtype),
                       requires_grad=requires_grad)
 
@@ -275,6 +282,12 @@ class Tensor:
 
     def __rpow__(self, base):
         return _ew.Pow.apply(self._lift(base), self)
+
+    def __mod__(self, other):
+        return _ew.Mod.apply(self, self._lift(other))
+
+    def __rmod__(self, other):
+        return _ew.Mod.apply(self._lift(other), self)
 
     def __neg__(self):
         return _ew.Neg.apply(self)
@@ -373,7 +386,8 @@ class Tensor:
         return _ew.Relu.apply(self)
 
     def leaky_relu(self, alpha: float = 0.01):
-        return _ew.LeakyRelu.apply(self, alpha=alpha)
+        """x if x > 0 else alpha * x; ``alpha`` (PyTorch: negative_slope) is one real number."""
+        return _ew.LeakyRelu.apply(self, alpha=leaky_relu_slope("leaky_relu", alpha))
 
     def sigmoid(self):
         return _ew.Sigmoid.apply(self)
@@ -399,10 +413,12 @@ class Tensor:
         return F.minimum(self, self._lift(other))
 
     def astype(self, dtype):
-        """A copy in another dtype; differentiable (the gradient is cast back)."""
-        if np.dtype(dtype) == self.dtype:
+        """A copy in another dtype (bool, integer or floating-point, as the constructor
+        accepts); differentiable (the gradient is cast back)."""
+        dtype = numeric_dtype("astype", dtype)
+        if dtype == self.dtype:
             return self
-        return _ew.Cast.apply(self, dtype=np.dtype(dtype))
+        return _ew.Cast.apply(self, dtype=dtype)
 
     def to(self, dtype):
         """PyTorch's name for ``astype``: ``x.to(np.float64)``; differentiable."""
@@ -477,6 +493,8 @@ class Tensor:
         """Swap two axes (PyTorch's meaning; NumPy's full permutation is ``permute``)."""
         dim0, dim1 = (check_axis("transpose", d, self.ndim, name) for d, name in
                       ((dim0, "dim0"), (dim1, "dim1")))
+        if self.ndim == 0:  # dims 0 and -1 of a 0-d tensor name its one element
+            return self
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(*axes)
@@ -500,6 +518,8 @@ class Tensor:
         return _mov.GetItem.apply(self, index=_mov.normalize_index(index))
 
     def pad(self, pad_width, value=0.0):
+        value = real_number("pad", "value", value, "give the fill value as a number, e.g. "
+                            "value=0.0.", allow_bool=True)
         return _mov.Pad.apply(self, pad_width=_mov.normalize_pad(pad_width, self.ndim),
                               value=value)
 
@@ -524,4 +544,6 @@ from .ops import matmul as _mm  # noqa: E402
 from .ops import movement as _mov  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from . import functional as F  # noqa: E402
-from .ops.checks import check_axis, is_int  # noqa: E402
+from .ops.checks import (check_axis, float_dtype, is_int, numeric_dtype,  # noqa: E402
+                         real_number)
+from .ops.elementwise import leaky_relu_slope  # noqa: E402

@@ -3,12 +3,14 @@ to each input's shape with ``unbroadcast``.
 
 Notation in the docstrings: ``g`` is the gradient flowing in from the output.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
 from ..backends import kernels
 from ..registry import Case, Input
-from .checks import require_float
+from .checks import real_number, require_float
 from .reduce import unbroadcast
 
 
@@ -105,6 +107,36 @@ class Div(Function):
     cases = [Case(lambda a, b: a / b, _pair((2, 3), (3,), "away_from_zero"),
                   forward=np.divide),
              Case(lambda b: 2.0 / b, [Input((3,), "positive")], forward=lambda b: 2.0 / b)]
+
+
+class Mod(Function):
+    """out = a mod b = a - b * floor(a / b) (the sign of b, like Python's % and PyTorch's
+    remainder);  da = g,  db = -g * floor(a / b).
+
+    out jumps where a / b crosses an integer; elsewhere floor(a / b) is constant, which
+    gives the gradients above.  Integer tensors give integer results.
+    """
+
+    def forward(self, a, b):
+        check_broadcast("mod", a.shape, b.shape)
+        return np.mod(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        da = unbroadcast(g, a.shape) if self.needs_input_grad[0] else None
+        db = None
+        if self.needs_input_grad[1]:
+            quotient = np.floor(a.data / b.data).astype(g.dtype)  # a constant: no gradient
+            db = unbroadcast(-g * quotient, b.shape)
+        return da, db
+
+    cases = [Case(lambda a, b: a % b, requires_grad=[True, True],
+                  # a / b well inside (1, 2) or (-2, -1), away from the jumps of floor
+                  make_inputs=lambda rng: [np.array([[1.3, -1.4, 1.6], [-1.7, 1.5, -1.35]]),
+                                           np.array([1.0, 1.0, 1.0]) * [0.9, 1.0, 1.1]],
+                  forward=lambda a, b: a - b * np.floor(a / b)),
+             Case(lambda a: a % 0.75, make_inputs=lambda rng: [np.array([0.2, 1.0, -0.4])],
+                  forward=lambda a: np.array([0.2, 0.25, 0.35]) + 0 * a)]
 
 
 class Pow(Function):
@@ -265,6 +297,18 @@ class Abs(Function):
 
     cases = [Case(lambda x: x.abs(), [Input((2, 3), "away_from_zero")],
                   forward=lambda x: np.where(x < 0, -x, x))]
+
+
+def leaky_relu_slope(op: str, slope) -> float:
+    """The negative slope as a Python float (one real number, finite), else a clear error.
+
+    Checked here, at the entry, so that both backends see the same float: a 0-d array or
+    Tensor would be accepted by one and not by the other."""
+    example = "nn.LeakyReLU(0.2)" if op == "LeakyReLU" else "x.leaky_relu(0.2)"
+    slope = real_number(op, "negative_slope", slope, f"give one number, e.g. {example}.")
+    if not math.isfinite(slope):
+        raise ValueError(f"{op}: negative_slope must be finite, got {slope}.")
+    return slope
 
 
 class LeakyRelu(Function):

@@ -72,7 +72,8 @@ def normalize_index(index):
         if isinstance(i, Tensor):
             i = i.data
         if isinstance(i, list):
-            i = np.asarray(i)
+            # an empty list selects nothing; np.asarray([]) would be float64, not an index
+            i = np.asarray(i) if i else np.zeros(0, np.intp)
         if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
             raise TypeError(f"getitem: index arrays must be integer or boolean, got dtype "
                             f"{i.dtype}.")

@@ -15,7 +15,43 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..backends import kernels
 from ..registry import Case, Input, composite
-from .checks import require_float
+from .checks import real_number, require_float
+
+
+def check_eps_momentum(op: str, eps, momentum, momentum_may_be_none: bool = False):
+    """eps a finite real number > 0; momentum a real number in [0, 1] (or None, where the
+    caller supports a cumulative average).  Returns them as floats (momentum maybe None)."""
+    eps = real_number(op, "eps", eps, "give a small positive number, e.g. eps=1e-5.")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{op}: eps must be positive and finite (it keeps 1/sqrt(var + eps) "
+                         f"finite), got {eps}; e.g. eps=1e-5.")
+    if momentum is None and momentum_may_be_none:
+        return eps, None
+    none_hint = (" or None (a cumulative average)" if momentum_may_be_none else
+                 "; for a cumulative average use the layer with momentum=None")
+    momentum = real_number(op, "momentum", momentum,
+                           f"give a number in [0, 1], e.g. momentum=0.1{none_hint}.")
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"{op}: momentum must lie in [0, 1] (the weight of the new batch in "
+                         f"the running statistics), got {momentum}; e.g. momentum=0.1.")
+    return eps, momentum
+
+
+def _check_stat(name, r, C, training):
+    """running_mean / running_var: a NumPy array (a Tensor too in eval mode) of shape
+    (C,); in training mode a writable floating-point array, since it is updated in place."""
+    from ..tensor import Tensor
+    if not isinstance(r, (np.ndarray, Tensor)) or (training and isinstance(r, Tensor)):
+        raise TypeError(f"batch_norm: {name} must be a NumPy array of shape ({C},), got "
+                        f"{type(r).__name__}; convert it, e.g. np.asarray({name}, np.float32)"
+                        f" (kept in a variable: training mode updates it in place).")
+    if training and not np.issubdtype(r.dtype, np.floating):
+        raise TypeError(f"batch_norm: {name} must be a floating-point NumPy array (it is "
+                        f"updated in place in training mode), got dtype {r.dtype}; convert "
+                        f"it, e.g. {name}.astype(np.float32).")
+    if training and not r.flags.writeable:
+        raise ValueError(f"batch_norm: {name} is a read-only array, but training mode updates "
+                         f"it in place; pass a writable copy, e.g. {name}.copy().")
 
 
 def _as_ncs(shape):
@@ -98,7 +134,16 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm: expected x of shape (N, C) or (N, C, H, W), got {x.shape}.")
     require_float("batch_norm", x)
+    eps, momentum = check_eps_momentum("batch_norm", eps, momentum)
     C = x.shape[1]
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, (Tensor, np.ndarray)):
+            raise TypeError(f"batch_norm: {name} must be a Tensor of shape ({C},) or None, "
+                            f"got {type(t).__name__}; convert it, e.g. Tensor(np.asarray("
+                            f"{name}, np.float32)).")
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        if r is not None:
+            _check_stat(name, r, C, training)
     weight = Tensor(np.ones(C, x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(C, x.dtype)) if bias is None else bias
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
@@ -107,12 +152,6 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({C},)"
                              f" for input of shape {x.shape}.")
     if training:
-        for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-            if r is not None and not (isinstance(r, np.ndarray) and np.issubdtype(r.dtype, np.floating)):
-                raise TypeError(f"batch_norm: {name} must be a floating-point NumPy array (it is "
-                                f"updated in place in training mode), got {type(r).__name__} of "
-                                f"dtype {np.asarray(r).dtype}; convert it, e.g. "
-                                f"{name}.astype(np.float32).")
         M = x.size // C
         if M < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got "

@@ -14,6 +14,8 @@ def normalize_axis(op: str, axis, ndim: int) -> tuple:
         return tuple(range(ndim))
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = [check_axis(op, a, ndim) for a in axes]
+    if ndim == 0:  # axis 0 or -1 of a 0-d tensor: one element, nothing to reduce over
+        return ()
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis} names the same dimension twice.")
     return tuple(sorted(out))
