@@ -161,6 +161,7 @@ class Function:
         """Drop what backward needed (called after backward unless retain_graph=True)."""
         self.inputs = ()
         self.out_data = None
+        self.attrs = None
         self.__dict__.update({k: None for k in list(self.__dict__) if k.startswith("saved")})
         self.freed = True
 
@@ -227,7 +228,7 @@ class _GradientSums:
         elif key in self.owned:
             kernels.accumulate(total.data, value.data, out=total.data)
         else:  # the first sum goes into a fresh array; later gradients are added into it
-            self.sums[key] = type(total)(kernels.accumulate(total.data, value.data))
+            self.sums[key] = type(total)._from_op(kernels.accumulate(total.data, value.data), None)
             self.owned.add(key)
 
     def pop(self, key):

@@ -54,6 +54,8 @@ def set_backend(name):
     """Use the backend ``name`` ("reference" or "fast") for every op from now on."""
     global _current
     _current = load(name)
+    # kernels.f is then a plain attribute lookup, not a call of _Kernels.__getattr__
+    vars(kernels).update({f: getattr(_current, f) for f in INTERFACE})
 
 
 def get_backend():

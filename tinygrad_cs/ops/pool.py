@@ -8,7 +8,7 @@ spreads g/(kh*kw) over each window, and the gradient of that is average pooling 
 import numpy as np
 
 from ..autograd import Function
-from ..backends import kernels as K
+from ..backends import kernels
 from ..backends.shapes import pool_out_size
 from ..registry import Case, Input, composite
 from .conv import pair
@@ -40,7 +40,7 @@ class MaxPool2d(Function):
                              f"{kernel}.")
         Ho = _out_size("max_pool2d", x.shape[2], kh, sh, ph, ceil_mode)
         Wo = _out_size("max_pool2d", x.shape[3], kw, sw, pw, ceil_mode)
-        out, self.saved_argmax = K.maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
+        out, self.saved_argmax = kernels.maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
     def backward(self, g):
@@ -63,7 +63,7 @@ class MaxPoolScatter(Function):
 
     def forward(self, g, argmax=None, hw=(1, 1)):
         self.saved_argmax = argmax
-        return K.scatter(g, argmax, *hw)
+        return kernels.scatter(g, argmax, *hw)
 
     def backward(self, G):
         return MaxPoolGather.apply(G, argmax=self.saved_argmax)
@@ -79,7 +79,7 @@ class MaxPoolGather(Function):
 
     def forward(self, x, argmax=None):
         self.saved_argmax = argmax
-        return K.gather(x, argmax)
+        return kernels.gather(x, argmax)
 
     def backward(self, g):
         return MaxPoolScatter.apply(g, argmax=self.saved_argmax, hw=self.inputs[0].shape[2:])
@@ -100,7 +100,7 @@ class AvgPool2d(Function):
         self.kernel, self.stride, self.padding = kernel, stride, padding
         Ho = _out_size("avg_pool2d", x.shape[2], kh, sh, ph)
         Wo = _out_size("avg_pool2d", x.shape[3], kw, sw, pw)
-        return K.avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
+        return kernels.avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
 
     def backward(self, g):
         return AvgPool2dGrad.apply(g, hw=self.inputs[0].shape[2:], kernel=self.kernel,
@@ -119,7 +119,7 @@ class AvgPool2dGrad(Function):
 
     def forward(self, g, hw=(1, 1), kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
         self.kernel, self.stride, self.padding = kernel, stride, padding
-        return K.avgpool_backward(g, *hw, *kernel, *stride, *padding)
+        return kernels.avgpool_backward(g, *hw, *kernel, *stride, *padding)
 
     def backward(self, G):
         return AvgPool2d.apply(G, kernel=self.kernel, stride=self.stride, padding=self.padding)

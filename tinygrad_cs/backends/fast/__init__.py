@@ -44,7 +44,7 @@ def _or_reference(name, fast):
 
     @functools.wraps(slow)
     def call(*args, **kwargs):
-        if _kernels_take(args) and _kernels_take(kwargs.values()):
+        if _kernels_take(args) and (not kwargs or _kernels_take(kwargs.values())):
             if not _started:
                 _start()
             return fast(*args, **kwargs)

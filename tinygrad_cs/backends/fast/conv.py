@@ -52,23 +52,12 @@ def _chunk(N, K, HoWo):
     return max(1, min(N, CHUNK_ELEMENTS // max(1, K * HoWo)))
 
 
-def _weight_rows(w):
-    """(A, B, kh, kw) -> (A, kh*kw*B): each row flattened in the (i, j, channel) order of a
-    patch row."""
-    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
-
-
 def _planes(x):
     """(N, C, H, W) -> (C, N*H*W): channel c's planes side by side.  A free reshape when
     N = 1; otherwise a copy of whole H*W planes (cheap, unlike a full transpose)."""
     if x.shape[0] == 1:
         return x.reshape(x.shape[1], -1)
     return layout.swap_first_axes(x).reshape(x.shape[1], -1)
-
-
-def _to_nchw(rows, N, H, W):
-    """(N*H*W, C) rows, one per pixel -> a contiguous (N, C, H, W) array."""
-    return np.ascontiguousarray(rows.reshape(N, H, W, -1).transpose(0, 3, 1, 2))
 
 
 # -- 1x1 convolutions are plain matrix products (no patches to gather) -------------------------------
@@ -136,8 +125,9 @@ def _prepare(x, few):
 
 
 def _weights(w, few):
-    """(A, B, kh, kw) -> (A, K) in the patch columns' order (_weight_rows's copy, on both
-    cores: for one image, as in SqueezeNet, moving the weights took a fifth of the time)."""
+    """(A, B, kh, kw) -> (A, K) in the patch columns' order (the reference's weight rows,
+    moved on both cores: for one image, as in SqueezeNet, moving the weights took a fifth of
+    the time)."""
     if few:
         return w.reshape(w.shape[0], -1)
     return layout.to_channels_last(w).reshape(w.shape[0], -1)
