@@ -15,15 +15,6 @@ from .conv import pair
 from .checks import require_float
 
 
-def _out_size(op, size, k, stride, padding, ceil_mode=False):
-    """Output length along one axis, or an error naming the op if the window does not fit."""
-    if size + 2 * padding < k:
-        raise ValueError(f"{op}: a window of {k} with padding {padding} does not fit an input "
-                         f"of size {size}; use kernel_size <= {size + 2 * padding} or more "
-                         "padding (or a larger input).")
-    return pool_out_size(size, k, stride, padding, ceil_mode)
-
-
 def _check_4d(op, x):
     if x.ndim != 4:
         raise ValueError(f"{op}: expected x of shape (N, C, H, W), got {x.shape}.")
@@ -38,8 +29,8 @@ class MaxPool2d(Function):
         if ph > kh // 2 or pw > kw // 2:
             raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
                              f"{kernel}.")
-        Ho = _out_size("max_pool2d", x.shape[2], kh, sh, ph, ceil_mode)
-        Wo = _out_size("max_pool2d", x.shape[3], kw, sw, pw, ceil_mode)
+        Ho = pool_out_size(x.shape[2], kh, sh, ph, ceil_mode, op="max_pool2d")
+        Wo = pool_out_size(x.shape[3], kw, sw, pw, ceil_mode, op="max_pool2d")
         out, self.saved_argmax = kernels.maxpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
         return out
 
@@ -98,8 +89,8 @@ class AvgPool2d(Function):
         _check_4d("avg_pool2d", x)
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         self.kernel, self.stride, self.padding = kernel, stride, padding
-        Ho = _out_size("avg_pool2d", x.shape[2], kh, sh, ph)
-        Wo = _out_size("avg_pool2d", x.shape[3], kw, sw, pw)
+        Ho = pool_out_size(x.shape[2], kh, sh, ph, op="avg_pool2d")
+        Wo = pool_out_size(x.shape[3], kw, sw, pw, op="avg_pool2d")
         return kernels.avgpool(x, kh, kw, sh, sw, ph, pw, Ho, Wo)
 
     def backward(self, g):
