@@ -20,53 +20,31 @@ def _number(text, kind):
     return value
 
 
-def positive_int(text) -> int:
-    """An integer >= 1 (a count, a size, a period)."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (1 or more), got {value}")
-    return value
+def _number_type(kind, allowed, requirement, doc):
+    """An argparse type: a number of ``kind`` for which ``allowed(value)`` holds, else
+    "must be <requirement>, got <value>"."""
+    def check(text):
+        value = _number(text, kind)
+        if not allowed(value):
+            raise argparse.ArgumentTypeError(f"must {requirement}, got {value}")
+        return value
+    check.__doc__ = doc
+    return check
 
 
-def at_least_2(text) -> int:
-    """An integer >= 2 (a sample count for a covariance, which one sample cannot give)."""
-    value = _number(text, int)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2 (a covariance needs two or more "
-                                         f"samples), got {value}")
-    return value
-
-
-def nonnegative_int(text) -> int:
-    """An integer >= 0."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text) -> float:
-    """A finite number > 0."""
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number greater than 0, got {value}")
-    return value
-
-
-def nonnegative_float(text) -> float:
-    """A finite number >= 0 (a weight)."""
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def unit_float(text) -> float:
-    """A number in [0, 1] (a fraction, a blend weight)."""
-    value = _number(text, float)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, got {value}")
-    return value
+positive_int = _number_type(int, lambda v: v >= 1, "be a positive integer (1 or more)",
+                            "An integer >= 1 (a count, a size, a period).")
+at_least_2 = _number_type(int, lambda v: v >= 2,
+                          "be at least 2 (a covariance needs two or more samples)",
+                          "An integer >= 2 (a sample count for a covariance, which one "
+                          "sample cannot give).")
+nonnegative_int = _number_type(int, lambda v: v >= 0, "be 0 or more", "An integer >= 0.")
+positive_float = _number_type(float, lambda v: v > 0, "be a number greater than 0",
+                              "A finite number > 0.")
+nonnegative_float = _number_type(float, lambda v: v >= 0, "be 0 or more",
+                                 "A finite number >= 0 (a weight).")
+unit_float = _number_type(float, lambda v: 0 <= v <= 1, "lie between 0 and 1",
+                          "A number in [0, 1] (a fraction, a blend weight).")
 
 
 def check_finite(loss, iteration, program, hint=""):
