@@ -33,8 +33,9 @@ KERNEL_DTYPES = FLOATS | {np.dtype(np.int64)}
 
 def _kernels_take(args):
     arrays = [a for a in args if isinstance(a, np.ndarray)]
+    # (a big-endian dtype is not equal to the native one, so it is not in these sets)
     return (not arrays or arrays[0].dtype in FLOATS) and all(
-        a.dtype in KERNEL_DTYPES and a.dtype.isnative for a in arrays)
+        a.dtype in KERNEL_DTYPES for a in arrays)
 
 
 def _or_reference(name, fast):
